@@ -38,7 +38,7 @@ run: install
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not postgres"
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== PostgreSQL run: $$TEST_DATABASE_URL =="; \
 	  EVENTDAY_TEST_DB=postgres $(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser"; \

@@ -27,7 +27,9 @@ def areas_import(path: Path) -> None:
         result = import_areas_csv(path.read_text(encoding="utf-8-sig"))
     except AreaImportError as exc:
         db.session.rollback()
-        raise click.ClickException(f"{path}: {exc}. Nothing was imported.") from exc
+        raise click.ClickException(
+            f"{path}: line {exc.line}: {exc.message}. Nothing was imported."
+        ) from exc
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{path}: not UTF-8 text") from exc
     db.session.commit()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import sqlalchemy as sa
 from flask import Blueprint, redirect, request, session, url_for
 from flask_login import current_user
@@ -13,22 +11,13 @@ from wtforms import HiddenField
 from eventday.extensions import db
 from eventday.i18n import LANGUAGES
 from eventday.permissions import public
+from eventday.util import safe_next
 
 bp = Blueprint("core", __name__)
 
 
 class LanguageForm(FlaskForm):
     next = HiddenField()
-
-
-def safe_next(target: str | None, fallback: str) -> str:
-    """Only same-site relative paths are followed after a form (no open redirects)."""
-    if not target:
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return fallback
-    return target
 
 
 @bp.post("/lang/<code>")

@@ -49,8 +49,8 @@ USERS = [
 ]
 
 DESCRIPTION_VI = """Ngày hội khởi nghiệp đổi mới sáng tạo liên xã của các xã thuộc
-**huyện Đông Giang và Tây Giang cũ** — nơi thanh niên, nông dân, phụ nữ, sinh viên và học sinh THPT giới thiệu
-dự án khởi nghiệp, sản phẩm OCOP và đặc sản địa phương.
+**huyện Đông Giang và Tây Giang cũ** — nơi thanh niên, nông dân, phụ nữ, sinh viên
+và học sinh THPT giới thiệu dự án khởi nghiệp, sản phẩm OCOP và đặc sản địa phương.
 
 - Khai mạc và tham quan gian hàng OCOP, khởi nghiệp
 - Diễn đàn: du lịch cộng đồng, dược liệu dưới tán rừng, hợp tác xã và chuỗi giá trị

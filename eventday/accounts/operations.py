@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 
 from eventday.accounts.models import Organisation, OrganisationMember, User
 from eventday.accounts.util import TokenError, make_token, read_token
@@ -11,6 +11,7 @@ from eventday.areas.models import Area
 from eventday.db import utcnow
 from eventday.extensions import db
 from eventday.mail import queue_mail
+from eventday.util import external_url
 
 
 class AccountError(Exception):
@@ -41,10 +42,6 @@ def normalize_email(email: str) -> str:
 
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
-
-
-def _external(endpoint: str, **values) -> str:
-    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
 
 
 def create_user(
@@ -93,7 +90,7 @@ def send_verification(user: User) -> None:
         "accounts/verify",
         user.locale,
         user=user,
-        link=_external("accounts.verify_email", token=token),
+        link=external_url("accounts.verify_email", token=token),
     )
 
 
@@ -121,7 +118,7 @@ def request_password_reset(email: str) -> None:
         "accounts/reset",
         user.locale,
         user=user,
-        link=_external("accounts.reset_password", token=token),
+        link=external_url("accounts.reset_password", token=token),
     )
 
 

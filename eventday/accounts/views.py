@@ -34,9 +34,9 @@ from eventday.accounts.forms import (
 from eventday.accounts.models import ORGANISATION_KINDS, Organisation
 from eventday.accounts.util import ORGANISATION_KIND_LABELS
 from eventday.areas.models import Area
-from eventday.core import safe_next
 from eventday.extensions import db, limiter
 from eventday.permissions import public
+from eventday.util import safe_next
 
 bp = Blueprint("accounts", __name__)
 

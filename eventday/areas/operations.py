@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from eventday.areas.models import KINDS, LEVELS, Area, AreaLineage
 from eventday.extensions import db
@@ -19,13 +20,34 @@ CSV_COLUMNS = ("level", "code", "name", "kind", "parent_code", "valid_from", "va
 LEVEL_DEPTH = {"province": 0, "district": 1, "commune": 2}
 
 
+IMPORT_MESSAGES = {
+    "missing_columns": _l("missing columns: %(value)s"),
+    "unknown_level": _l("unknown level %(value)s"),
+    "unknown_kind": _l("unknown kind %(value)s"),
+    "required": _l("code and name are required"),
+    "bad_date": _l("%(value)s is not a date (YYYY-MM-DD)"),
+    "no_valid_from": _l("valid_from is required"),
+    "ends_before_start": _l("valid_to is before valid_from"),
+    "parent_missing": _l("parent %(value)s not found (import it first)"),
+    "needs_parent": _l("a district or commune needs a parent_code"),
+    "bad_replaces": _l("replaces item %(value)s is not level:code"),
+    "predecessor_missing": _l("predecessor %(value)s not found on the day before valid_from"),
+}
+
+
 class AreaImportError(ValueError):
     """A CSV row is not acceptable; nothing of the file is imported."""
 
-    def __init__(self, line: int, message: str):
-        super().__init__(f"line {line}: {message}")
+    def __init__(self, line: int, code: str, value: str = ""):
+        super().__init__(f"line {line}: {code} {value}".strip())
         self.line = line
-        self.message = message
+        self.code = code
+        self.value = value
+
+    @property
+    def message(self) -> str:
+        """The reason in the current language."""
+        return str(IMPORT_MESSAGES[self.code]).replace("%(value)s", repr(self.value))
 
 
 @dataclass
@@ -64,7 +86,7 @@ def _parse_date(value: str, line: int, column: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise AreaImportError(line, f"{column} is not a date (YYYY-MM-DD): {value!r}") from exc
+        raise AreaImportError(line, "bad_date", f"{column}={value}") from exc
 
 
 def _find(level: str | None, code: str, on: dt.date, below_depth: int | None = None) -> Area | None:
@@ -90,7 +112,7 @@ def import_areas_csv(text: str) -> ImportResult:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise AreaImportError(1, "missing columns: " + ", ".join(missing))
+        raise AreaImportError(1, "missing_columns", ", ".join(missing))
     result = ImportResult()
     lineage_rows: list[tuple[int, Area, str]] = []
     for line, row in enumerate(reader, start=2):
@@ -99,25 +121,25 @@ def import_areas_csv(text: str) -> ImportResult:
         code = (row["code"] or "").strip()
         name = " ".join((row["name"] or "").split())
         if level not in LEVELS:
-            raise AreaImportError(line, f"unknown level {level!r}")
+            raise AreaImportError(line, "unknown_level", level)
         if kind not in KINDS:
-            raise AreaImportError(line, f"unknown kind {kind!r}")
+            raise AreaImportError(line, "unknown_kind", kind)
         if not code or not name:
-            raise AreaImportError(line, "code and name are required")
+            raise AreaImportError(line, "required")
         valid_from = _parse_date(row["valid_from"], line, "valid_from")
         if valid_from is None:
-            raise AreaImportError(line, "valid_from is required")
+            raise AreaImportError(line, "no_valid_from")
         valid_to = _parse_date(row["valid_to"], line, "valid_to")
         if valid_to is not None and valid_to < valid_from:
-            raise AreaImportError(line, "valid_to is before valid_from")
+            raise AreaImportError(line, "ends_before_start")
         parent = None
         parent_code = (row["parent_code"] or "").strip()
         if parent_code:
             parent = _find(None, parent_code, valid_from, below_depth=LEVEL_DEPTH[level])
             if parent is None:
-                raise AreaImportError(line, f"parent {parent_code!r} not found (import it first)")
+                raise AreaImportError(line, "parent_missing", parent_code)
         elif level != "province":
-            raise AreaImportError(line, "a district or commune needs a parent_code")
+            raise AreaImportError(line, "needs_parent")
         area = db.session.scalar(
             sa.select(Area).where(
                 Area.level == level, Area.code == code, Area.valid_from == valid_from
@@ -158,10 +180,10 @@ def import_areas_csv(text: str) -> ImportResult:
                 continue
             old_level, _, old_code = item.partition(":")
             if old_level not in LEVELS or not old_code:
-                raise AreaImportError(line, f"replaces item {item!r} is not level:code")
+                raise AreaImportError(line, "bad_replaces", item)
             old = _find(old_level, old_code, day_before)
             if old is None:
-                raise AreaImportError(line, f"predecessor {item!r} valid on {day_before} not found")
+                raise AreaImportError(line, "predecessor_missing", item)
             exists = db.session.scalar(
                 sa.select(AreaLineage.id).where(
                     AreaLineage.old_area_id == old.id, AreaLineage.new_area_id == area.id

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 
 from eventday import uploads
 from eventday.accounts.models import User
@@ -27,6 +27,7 @@ from eventday.festivals.models import (
 )
 from eventday.festivals.util import GROUP_LABELS, slugify
 from eventday.mail import queue_mail
+from eventday.util import external_url
 
 MAX_DAYS = 14
 COVER_SIZE = (1600, 900)
@@ -171,13 +172,17 @@ def _apply(festival: Festival, data: FestivalData) -> None:
 
     # Hosts: keep existing rows (and their historical labels), add new, drop removed.
     existing = {h.area_id: h for h in festival.hosts}
-    festival.hosts = []
-    db.session.flush()  # the one-lead index must not see two leads mid-update
+    if festival.id is not None:
+        for host in festival.hosts:
+            host.is_lead = False
+        db.session.flush()  # the one-lead index must never see two leads mid-update
+    ordered = []
     for position, area in enumerate(hosts):
         host = existing.get(area.id) or FestivalHost(area=area, area_label=area.path_name)
         host.position = position
         host.is_lead = area.id == lead.id
-        festival.hosts.append(host)
+        ordered.append(host)
+    festival.hosts = ordered
 
     wanted_days = {
         data.start_date + dt.timedelta(days=i)
@@ -351,7 +356,7 @@ def invite_coorganizer(
         festival=festival,
         invitation=invitation,
         inviter=inviter,
-        link=current_app.config["BASE_URL"] + url_for("festivals.accept_invitation", token=token),
+        link=external_url("festivals.accept_invitation", token=token),
     )
     return invitation
 
