@@ -101,9 +101,25 @@ def db_ready() -> None:
     raise SystemExit(0 if count else 1)
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run the job worker (mail) when REDIS_URL is set."""
+    from flask import current_app
+    from redis import Redis
+    from rq import SimpleWorker
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: mail is sent inline, no worker needed")
+    # SimpleWorker runs jobs in this process, inside this app context (no fork of DB pools).
+    SimpleWorker(["mail"], connection=Redis.from_url(url)).work(burst=burst)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(areas_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(create_admin)
     app.cli.add_command(demo)
     app.cli.add_command(db_ready)
+    app.cli.add_command(worker)

@@ -91,7 +91,7 @@ def dispatch_committed() -> int:
 
         queue = Queue("mail", connection=Redis.from_url(redis_url))
         for mail_id in ids:
-            queue.enqueue("eventday.mail.send_job", mail_id, retry=None)
+            queue.enqueue(send_job, mail_id, job_timeout=60)
         return len(ids)
     for mail_id in ids:
         deliver(mail_id)
@@ -137,12 +137,9 @@ def deliver(mail_id: int) -> OutboxMail | None:
 
 
 def send_job(mail_id: int) -> None:
-    """RQ entry point: runs in a worker with its own app."""
-    from eventday import create_app
-
-    app = create_app()
-    with app.app_context():
-        deliver(mail_id)
+    """RQ job: runs in ``flask --app app worker``, inside that app's context."""
+    deliver(mail_id)
+    db.session.remove()
 
 
 def retry_unsent() -> int:

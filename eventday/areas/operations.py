@@ -73,9 +73,18 @@ def search_areas(
         )
     if levels:
         stmt = stmt.where(Area.level.in_(levels))
-    # Current units first, then by level (province, district, commune), then name.
+    # Current units first; then whole-name matches, then names starting with the query
+    # ("la ee" puts La Êê before La Dêê); then by level and name.
+    folded = " ".join(words)
+    closeness = sa.case(
+        (Area.name_folded == folded, 0),
+        (Area.name_folded.startswith(folded, autoescape=True), 1),
+        else_=2,
+    )
     depth = sa.case(LEVEL_DEPTH, value=Area.level)
-    stmt = stmt.order_by(Area.valid_to.is_not(None), depth, Area.name_folded, Area.id).limit(limit)
+    stmt = stmt.order_by(
+        Area.valid_to.is_not(None), closeness, depth, Area.name_folded, Area.id
+    ).limit(limit)
     return list(db.session.scalars(stmt))
 
 

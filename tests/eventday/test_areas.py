@@ -180,3 +180,9 @@ def test_cli_areas_import(tmp_path):
         [*flask, "areas", "import", str(bad)], env=env, capture_output=True, text=True
     )
     assert failed.returncode != 0 and "line 2" in failed.stderr
+
+
+def test_whole_name_matches_rank_first():
+    names = [a.name for a in search_areas("la ee")]
+    assert names[0] == "La Êê"
+    assert search_areas("nam giang")[0].full_name == "xã Nam Giang"

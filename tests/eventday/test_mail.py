@@ -149,3 +149,85 @@ def test_smtp_outage_is_recorded_and_retried(app, smtp, monkeypatch):
         db.session.refresh(message)
         assert message.status == "sent" and message.attempts == 2
     assert [m["To"] for m in smtp.messages] == ["retry@example.vn"]
+
+
+def redis_url() -> str:
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from tests.conftest import ON_CI
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        Redis.from_url(url).ping()
+    except RedisDown:
+        if ON_CI:
+            pytest.fail("CI=true but Redis at 127.0.0.1:6379 is not reachable")
+        pytest.skip("Redis at 127.0.0.1:6379 is not reachable")
+    return url
+
+
+def test_with_redis_mail_goes_through_the_job_queue(app, client, smtp, monkeypatch):
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    url = redis_url()
+    connection = Redis.from_url(url)
+    Queue("mail", connection=connection).empty()
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    token = csrf_token(client, "/register")
+    client.post(
+        "/register",
+        data={
+            "full_name": "Zơrâm Thị Lan",
+            "email": "lan@example.vn",
+            "password": PASSWORD,
+            "password2": PASSWORD,
+            "locale": "vi",
+            "consent": "y",
+            "csrf_token": token,
+        },
+    )
+    outbox = db.session.scalar(sa.select(OutboxMail).where(OutboxMail.recipient == "lan@example.vn"))
+    assert outbox.status == "queued" and smtp.messages == []  # queued, not sent in the request
+    assert Queue("mail", connection=connection).count == 1
+    with app.app_context():
+        SimpleWorker(["mail"], connection=connection).work(burst=True)
+    db.session.refresh(outbox)
+    assert outbox.status == "sent"
+    assert [m["To"] for m in smtp.messages] == ["lan@example.vn"]
+
+
+@pytest.mark.committing
+def test_login_limits_are_shared_through_redis(tmp_path):
+    """Several app servers share the limit: two app instances, one Redis, one counter."""
+    import subprocess
+    import sys
+
+    url = redis_url()
+    from redis import Redis
+
+    Redis.from_url(url).flushdb()
+    script = f"""
+from eventday import create_app
+from eventday.extensions import db
+app = create_app({{"TESTING": True, "SECRET_KEY": "s", "WTF_CSRF_ENABLED": False,
+    "SQLALCHEMY_DATABASE_URI": "sqlite:///{tmp_path}/r.sqlite3",
+    "LOGIN_RATE_LIMIT_ACCOUNT": "3/minute", "RATELIMIT_STORAGE_URI": "{url}"}})
+with app.app_context():
+    db.create_all()
+client = app.test_client()
+print([client.post("/login", data={{"email": "a@b.vn", "password": "x"}}).status_code
+       for _ in range(2)])
+"""
+    codes = []
+    for _server in range(2):  # two processes, as two app servers behind a proxy
+        out = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": "/usr/bin:/bin", "EVENTDAY_INSTANCE": str(tmp_path / "i")},
+        )
+        codes.append(out.stdout.strip().splitlines()[-1])
+    assert codes == ["[200, 200]", "[200, 429]"]
