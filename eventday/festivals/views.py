@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
@@ -54,6 +55,12 @@ from eventday.permissions import (
 from eventday.uploads import ImageError
 
 bp = Blueprint("festivals", __name__)
+
+# What a festival card needs, loaded in a few queries instead of one per festival.
+_LIST_LOADS = (
+    selectinload(Festival.hosts).selectinload(FestivalHost.area),
+    selectinload(Festival.days),
+)
 
 # Sections that later parts of EventDay fill; the dashboard shows each as "not yet set up".
 SECTIONS = ("booths", "tickets", "checkin", "pitches", "matchmaking")
@@ -117,7 +124,7 @@ def index():
                     sa.func.lower(Festival.name_en).like(pattern),
                 )
             )
-    festivals = db.session.scalars(stmt.limit(100)).all()
+    festivals = db.session.scalars(stmt.options(*_LIST_LOADS).limit(100)).all()
     return render_template(
         "festivals/index.html",
         festivals=festivals,
@@ -129,7 +136,11 @@ def index():
 
 
 def _public_festival(slug: str) -> Festival:
-    festival = db.session.scalar(sa.select(Festival).where(Festival.slug == slug))
+    festival = db.session.scalar(
+        sa.select(Festival)
+        .where(Festival.slug == slug)
+        .options(*_LIST_LOADS, selectinload(Festival.groups), selectinload(Festival.stages))
+    )
     if festival is None:
         abort(404)
     if not festival.is_public:

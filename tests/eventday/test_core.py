@@ -84,19 +84,38 @@ def test_catalogs_are_complete(tmp_path):
     root = project / "translations"
     pot = tmp_path / "fresh.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "."],
-        cwd=project, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=project,
+        check=True,
+        capture_output=True,
     )
     with open(root / "vi" / "LC_MESSAGES" / "messages.po", "rb") as fh:
         catalog = read_po(fh)
     with open(pot, "rb") as fh:
         template = read_po(fh)
     placeholder = re.compile(r"%\((\w+)\)s")
-    missing = [m.id for m in template if m.id and not (catalog.get(m.id) and catalog.get(m.id).string)]
+    missing = [
+        m.id for m in template if m.id and not (catalog.get(m.id) and catalog.get(m.id).string)
+    ]
     assert missing == [], f"untranslated in vi: {missing[:10]}"
     for message in catalog:
         if not message.id:
             continue
         assert not message.fuzzy, message.id
-        assert set(placeholder.findall(message.id)) == set(placeholder.findall(message.string)), message.id
+        assert set(placeholder.findall(message.id)) == set(placeholder.findall(message.string)), (
+            message.id
+        )

@@ -188,7 +188,9 @@ def test_with_redis_mail_goes_through_the_job_queue(app, client, smtp, monkeypat
             "csrf_token": token,
         },
     )
-    outbox = db.session.scalar(sa.select(OutboxMail).where(OutboxMail.recipient == "lan@example.vn"))
+    outbox = db.session.scalar(
+        sa.select(OutboxMail).where(OutboxMail.recipient == "lan@example.vn")
+    )
     assert outbox.status == "queued" and smtp.messages == []  # queued, not sent in the request
     assert Queue("mail", connection=connection).count == 1
     with app.app_context():
