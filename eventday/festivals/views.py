@@ -343,12 +343,25 @@ def manage(festival: Festival):
     )
 
 
+def _require_button_form() -> None:
+    """A POST button carries only the CSRF token; anything else is a bad request."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+
+
+def _child_of(festival: Festival, model, object_id: int):
+    """Load a row that belongs to ``festival`` (404 otherwise) for a POST button."""
+    obj = db.session.get(model, object_id)
+    if obj is None or obj.festival_id != festival.id:
+        abort(404)
+    _require_button_form()
+    return obj
+
+
 @bp.post("/f/<slug>/state/<new_state>")
 @organizer_required
 def change_state(festival: Festival, new_state: str):
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _require_button_form()
     try:
         ops.change_state(festival, new_state)
     except ops.InvalidTransition:
@@ -417,12 +430,7 @@ def people(festival: Festival):
 @bp.post("/f/<slug>/roles/<int:grant_id>/revoke")
 @organizer_required
 def revoke_role(festival: Festival, grant_id: int):
-    form = EmptyForm()
-    grant = db.session.get(FestivalRole, grant_id)
-    if grant is None or grant.festival_id != festival.id:
-        abort(404)
-    if not form.validate_on_submit():
-        abort(400)
+    grant = _child_of(festival, FestivalRole, grant_id)
     try:
         ops.revoke_role(festival, grant)
     except ops.LastOrganizer:
@@ -437,12 +445,7 @@ def revoke_role(festival: Festival, grant_id: int):
 @bp.post("/f/<slug>/invitations/<int:invitation_id>/revoke")
 @organizer_required
 def revoke_invitation(festival: Festival, invitation_id: int):
-    form = EmptyForm()
-    invitation = db.session.get(CoorganizerInvitation, invitation_id)
-    if invitation is None or invitation.festival_id != festival.id:
-        abort(404)
-    if not form.validate_on_submit():
-        abort(400)
+    invitation = _child_of(festival, CoorganizerInvitation, invitation_id)
     ops.revoke_invitation(invitation)
     db.session.commit()
     flash(_("Invitation withdrawn."), "info")
