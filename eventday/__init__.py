@@ -25,8 +25,9 @@ def _blueprints():
     from eventday.areas.views import bp as areas_bp
     from eventday.core import bp as core_bp
     from eventday.festivals.views import bp as festivals_bp
+    from ticketing.views import bp as ticketing_bp
 
-    return [core_bp, accounts_bp, areas_bp, festivals_bp, admin_bp]
+    return [core_bp, accounts_bp, areas_bp, festivals_bp, admin_bp, ticketing_bp]
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -36,13 +37,35 @@ class OutboxMail(IdMixin, CreatedAtMixin, Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Attachments are rebuilt at send time from these specs ({"kind": …, …}) by the builders
+    # that feature packages register, so the outbox never stores ticket images twice.
+    attachments: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+
+# kind -> builder(spec) -> (filename, content_type, data, content_id or None)
+ATTACHMENT_BUILDERS: dict[str, Callable[[dict], tuple[str, str, bytes, str | None]]] = {}
+
+
+def register_attachment(kind: str):
+    def decorator(fn):
+        ATTACHMENT_BUILDERS[kind] = fn
+        return fn
+
+    return decorator
 
 
 _PENDING = "eventday_pending_mail"
 _COMMITTED = "eventday_committed_mail"
 
 
-def queue_mail(recipient: str, template: str, locale: str = "vi", **context) -> OutboxMail:
+def queue_mail(
+    recipient: str,
+    template: str,
+    locale: str = "vi",
+    *,
+    attachments: list[dict] | None = None,
+    **context,
+) -> OutboxMail:
     """Render ``templates/emails/<template>.{txt,html}`` in ``locale`` and queue it.
 
     The template's first line of the text part, ``Subject: …``, is the subject.
@@ -62,6 +85,7 @@ def queue_mail(recipient: str, template: str, locale: str = "vi", **context) -> 
         body_html=html,
         locale=locale,
         template=template,
+        attachments=list(attachments or []),
     )
     db.session.add(message)
     db.session.flush()
@@ -115,14 +139,7 @@ def deliver(mail_id: int) -> OutboxMail | None:
         message.sent_at = utcnow()
     else:
         try:
-            mail.send(
-                Message(
-                    subject=message.subject,
-                    recipients=[message.recipient],
-                    body=message.body_text,
-                    html=message.body_html,
-                )
-            )
+            mail.send(_build_message(message))
         except Exception as exc:  # noqa: BLE001 - any transport error is recorded for retry
             message.status = "failed" if message.attempts >= MAX_ATTEMPTS else "queued"
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -134,6 +151,28 @@ def deliver(mail_id: int) -> OutboxMail | None:
     db.session.commit()
     db.session.info.pop(_COMMITTED, None)
     return message
+
+
+def _build_message(message: OutboxMail) -> Message:
+    msg = Message(
+        subject=message.subject,
+        recipients=[message.recipient],
+        body=message.body_text,
+        html=message.body_html,
+    )
+    for spec in message.attachments or []:
+        filename, content_type, data, content_id = ATTACHMENT_BUILDERS[spec["kind"]](spec)
+        if content_id:
+            msg.attach(
+                filename,
+                content_type,
+                data,
+                disposition="inline",
+                headers={"Content-ID": f"<{content_id}>"},
+            )
+        else:
+            msg.attach(filename, content_type, data)
+    return msg
 
 
 def send_job(mail_id: int) -> None:

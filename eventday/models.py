@@ -1,6 +1,6 @@
 """Imports every model of the core so the metadata is complete (Alembic, tests)."""
 
-from eventday.accounts.models import Organisation, OrganisationMember, User
+from eventday.accounts.models import ApiToken, Organisation, OrganisationMember, User
 from eventday.areas.models import Area, AreaLineage
 from eventday.festivals.models import (
     CoorganizerInvitation,
@@ -14,6 +14,7 @@ from eventday.festivals.models import (
 from eventday.mail import OutboxMail
 
 __all__ = [
+    "ApiToken",
     "Area",
     "AreaLineage",
     "CoorganizerInvitation",

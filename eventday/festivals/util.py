@@ -95,3 +95,35 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="nofollow noopener",
     )
     return Markup(clean)  # noqa: S704 - sanitised by nh3 above
+
+
+# Feature packages (tickets, booths, pitches, …) plug into the festival pages without the core
+# importing them: each registers a function of the festival.
+# section key -> fn(festival) -> {"set_up": bool, "url": str, "summary": str}
+DASHBOARD_SECTIONS: dict[str, object] = {}
+# fn(festival) -> (label, url) or None: buttons on the public festival page
+PUBLIC_ACTIONS: list[object] = []
+
+
+def register_section(key: str):
+    def decorator(fn):
+        DASHBOARD_SECTIONS[key] = fn
+        return fn
+
+    return decorator
+
+
+def register_public_action(fn):
+    PUBLIC_ACTIONS.append(fn)
+    return fn
+
+
+def section_status(key: str, festival) -> dict:
+    provider = DASHBOARD_SECTIONS.get(key)
+    if provider is None:
+        return {"set_up": False, "url": None, "summary": ""}
+    return provider(festival)
+
+
+def public_actions(festival) -> list[tuple[str, str]]:
+    return [action for fn in PUBLIC_ACTIONS if (action := fn(festival))]

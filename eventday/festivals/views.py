@@ -44,7 +44,9 @@ from eventday.festivals.util import (
     ROLE_LABELS,
     SCOPE_LABELS,
     STATE_LABELS,
+    public_actions,
     render_markdown,
+    section_status,
 )
 from eventday.permissions import (
     has_festival_role,
@@ -74,6 +76,8 @@ def _labels():
         "ROLE_LABELS": ROLE_LABELS,
         "GROUP_LABELS": GROUP_LABELS,
         "render_markdown": render_markdown,
+        "section_status": section_status,
+        "public_actions": public_actions,
     }
 
 

@@ -47,6 +47,8 @@ def world(app, create_user, create_festival):
         "new_state": "closed",
         "name": "missing.jpg",
         "filename": "css/app.css",
+        "type_id": 1,
+        "ticket_id": 1,
     }
     return {
         "values": values,
@@ -131,6 +133,17 @@ def test_public_routes_are_declared(app):
             "festivals.index",
             "festivals.show",
             "static",
+            # Attendee pages: open to anyone, the order ones guarded by a signed private link.
+            "ticketing.list_tickets",
+            "ticketing.register",
+            "ticketing.show_order",
+            "ticketing.show_ticket",
+            "ticketing.ticket_png",
+            "ticketing.vietqr_png",
+            "ticketing.cancel_order",
+            "ticketing.rename_attendee",
+            "ticketing.join_waitlist",
+            "ticketing.claim_offer",
         ]
     )
 
