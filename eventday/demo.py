@@ -15,6 +15,10 @@ from eventday.extensions import db
 from eventday.festivals import operations as ops
 from eventday.festivals.models import Festival
 
+# Feature packages add their part of the demo (tickets, booths, …) without the core importing
+# them: fn(festival, host_areas) registered at import, idempotent.
+DEMO_HOOKS: list = []
+
 DEMO_PASSWORD = "ngayhoi-2026"  # noqa: S105 - published demo credential, printed on purpose
 DEMO_SLUG = "ngay-hoi-khoi-nghiep-lien-xa-dong-giang-tay-giang-2026"
 PAST_SLUG = "ngay-hoi-khoi-nghiep-huyen-tay-giang-2024"
@@ -170,6 +174,8 @@ def load_demo(today: dt.date) -> dict:
         ops.grant_role(festival, users["nha.dau.tu@eventday.vn"], "investor")
         ops.grant_role(festival, users["startup.duoclieu@eventday.vn"], "startup")
         ops.change_state(festival, "published")
+    for hook in DEMO_HOOKS:
+        hook(festival, [dong_giang, tay_giang, song_kon, avuong])
 
     past = db.session.scalar(sa.select(Festival).where(Festival.slug == PAST_SLUG))
     if past is None:

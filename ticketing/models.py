@@ -192,6 +192,7 @@ class Ticket(IdMixin, CreatedAtMixin, Base):
     share_with_exhibitors: Mapped[bool] = mapped_column(default=False)
     issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     order: Mapped[Order] = relationship(back_populates="tickets")
     ticket_type = relationship("TicketType")

@@ -116,3 +116,17 @@ def festival_ics(festival) -> bytes:
         event.add("url", base)
         cal.add_component(event)
     return cal.to_ical()
+
+
+def reminder_mail(email: str, festival, tickets: list[Ticket]) -> None:
+    order = tickets[0].order
+    queue_mail(
+        email,
+        "ticketing/reminder",
+        tickets[0].locale,
+        attachments=[{"kind": "ticket_qr", "ticket_id": t.id} for t in tickets],
+        festival=festival,
+        tickets=tickets,
+        order=order,
+        link=order_url(order),
+    )

@@ -598,3 +598,47 @@ def _notify_waiting(entry: WaitingListEntry) -> None:
     from ticketing.notifications import waiting_offer_mail
 
     waiting_offer_mail(entry)
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+def send_reminders(today: dt.date, days_before: int = 1) -> int:
+    """Remind holders of valid tickets of festivals that start in ``days_before`` days.
+    Each ticket is reminded once (``reminded_at``). Returns how many mails were queued."""
+    from eventday.festivals.models import FestivalDay
+    from ticketing.notifications import reminder_mail
+
+    target = today + dt.timedelta(days=days_before)
+    first_days = (
+        sa.select(FestivalDay.festival_id, sa.func.min(FestivalDay.day).label("first"))
+        .group_by(FestivalDay.festival_id)
+        .subquery()
+    )
+    festivals = db.session.scalars(
+        sa.select(Festival)
+        .join(first_days, first_days.c.festival_id == Festival.id)
+        .where(Festival.state == "published", first_days.c.first == target)
+    ).all()
+    sent = 0
+    for festival in festivals:
+        tickets = db.session.scalars(
+            sa.select(Ticket)
+            .where(
+                Ticket.festival_id == festival.id,
+                Ticket.state == "valid",
+                Ticket.reminded_at.is_(None),
+            )
+            .order_by(Ticket.order_id, Ticket.id)
+        ).all()
+        by_recipient: dict[str, list[Ticket]] = {}
+        for ticket in tickets:
+            email = ticket.email or ticket.order.buyer_email
+            if email:
+                by_recipient.setdefault(email, []).append(ticket)
+            ticket.reminded_at = utcnow()
+        for email, group in by_recipient.items():
+            reminder_mail(email, festival, group)
+            sent += 1
+    db.session.flush()
+    return sent

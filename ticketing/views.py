@@ -22,6 +22,7 @@ from flask_login import current_user
 
 from eventday.accounts.forms import EmptyForm
 from eventday.areas.models import Area
+from eventday.demo import DEMO_HOOKS
 from eventday.extensions import db
 from eventday.festivals.models import Festival
 from eventday.festivals.util import register_public_action, register_section
@@ -38,7 +39,7 @@ from ticketing.util import (
     waiting_from_token,
 )
 
-bp = Blueprint("ticketing", __name__)
+bp = Blueprint("ticketing", __name__, cli_group="tickets")
 
 
 @bp.app_context_processor
@@ -429,6 +430,15 @@ def _tickets_section(festival: Festival) -> dict:
     }
 
 
+def _demo(festival: Festival, host_areas) -> None:
+    from ticketing.demo import load_ticket_demo
+
+    load_ticket_demo(festival, host_areas)
+
+
+DEMO_HOOKS.append(_demo)
+
+
 @register_public_action
 def _register_button(festival: Festival):
     has_types = db.session.scalar(
@@ -439,4 +449,8 @@ def _register_button(festival: Festival):
     return _("Register to attend"), url_for("ticketing.list_tickets", slug=festival.slug)
 
 
-from ticketing import organizer_views  # noqa: E402,F401 - registers the organizer routes on bp
+from ticketing import (
+    cli,  # noqa: E402,F401
+    organizer_views,  # noqa: E402,F401 - registers the organizer routes on bp
+    statement_views,  # noqa: E402,F401
+)
