@@ -22,12 +22,13 @@ def _blueprints():
     """The one explicit list of blueprints."""
     from eventday.accounts.views import bp as accounts_bp
     from eventday.admin.views import bp as admin_bp
+    from eventday.api import bp as api_bp
     from eventday.areas.views import bp as areas_bp
     from eventday.core import bp as core_bp
     from eventday.festivals.views import bp as festivals_bp
     from ticketing.views import bp as ticketing_bp
 
-    return [core_bp, accounts_bp, areas_bp, festivals_bp, admin_bp, ticketing_bp]
+    return [core_bp, accounts_bp, areas_bp, festivals_bp, admin_bp, ticketing_bp, api_bp]
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -110,8 +111,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_error_handlers(app: Flask) -> None:
     def render_error(status: int, title, message):
-        if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
-            return {"error": str(message)}, status
+        if request.path.startswith("/api/"):
+            from eventday.api import error_response
+
+            return error_response(status, str(title).lower().replace(" ", "_"), str(message))
+        if request.accept_mimetypes.best == "application/json":
+            return {"error": {"code": status, "message": str(message)}}, status
         return render_template("errors/error.html", status=status, title=title, message=message), (
             status
         )

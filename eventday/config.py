@@ -67,6 +67,12 @@ def load_config(instance_path: Path) -> dict:
             "MAIL_DEFAULT_SENDER", "EventDay <no-reply@eventday.local>"
         ),
         "REDIS_URL": redis_url or None,
+        # Card payments: off until STRIPE_SECRET_KEY (and the publishable key) are set.
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY") or None,
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,  # unset: api.stripe.com
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL") or "https://js.stripe.com/v3/",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), default=True),

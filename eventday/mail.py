@@ -170,6 +170,8 @@ def _build_message(message: OutboxMail) -> Message:
                 disposition="inline",
                 headers={"Content-ID": f"<{content_id}>"},
             )
+            # Also a real attachment, to save or forward (clients hide CID-only images).
+            msg.attach(filename, content_type, data)
         else:
             msg.attach(filename, content_type, data)
     return msg

@@ -193,6 +193,10 @@ class Ticket(IdMixin, CreatedAtMixin, Base):
     issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Any change (state, name) moves it: scanners sync the ticket list incrementally by it.
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, index=True
+    )
 
     order: Mapped[Order] = relationship(back_populates="tickets")
     ticket_type = relationship("TicketType")

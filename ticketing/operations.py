@@ -111,6 +111,11 @@ class OrderRequest:
     source: str = "web"
     user_id: int | None = None
     waiting_entry: WaitingListEntry | None = None
+    # Sold by organizers or gate staff (walk-in, import): hidden types and closed sale windows
+    # do not stop them; the quota still does.
+    staff_sale: bool = False
+    # Gate staff took the money in cash now: the order is paid at once, no payment mail.
+    cash_received_by: int | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -216,9 +221,13 @@ def release_expired(festival: Festival | None = None, now: dt.datetime | None = 
 # --------------------------------------------------------------------------- orders
 
 
-def _check_sale(festival: Festival, ticket_type: TicketType, unlocked: bool) -> None:
+def _check_sale(
+    festival: Festival, ticket_type: TicketType, unlocked: bool, staff_sale: bool = False
+) -> None:
     if festival.state != "published":
         raise SaleClosed("festival_closed")
+    if staff_sale:
+        return
     now = utcnow()
     if ticket_type.sale_starts_at and now < ticket_type.sale_starts_at:
         raise SaleClosed("not_started")
@@ -294,7 +303,9 @@ def place_order(request: OrderRequest) -> Order:
         raise InvalidInvitation("other_type")
     if invitation is not None and invitation.used_count + 1 > invitation.max_uses:
         raise InvalidInvitation("used_up")
-    _check_sale(festival, ticket_type, unlocked=invitation is not None)
+    _check_sale(
+        festival, ticket_type, unlocked=invitation is not None, staff_sale=request.staff_sale
+    )
     if count > ticket_type.max_per_order:
         raise TooManyTickets(ticket_type.max_per_order)
     allowed_groups = {g.id for g in ticket_type.groups}
@@ -318,7 +329,8 @@ def place_order(request: OrderRequest) -> Order:
     )
     total = unit_price * count
     method = "free" if total == 0 else request.payment_method
-    if total > 0 and method not in payment_methods(festival):
+    at_gate = request.cash_received_by is not None and method == "cash"
+    if total > 0 and method not in payment_methods(festival) and not at_gate:
         raise PaymentUnavailable(method)
 
     first = request.attendees[0]
@@ -378,6 +390,11 @@ def place_order(request: OrderRequest) -> Order:
         _notify(order, "ticketing/order_awaiting_approval")
     elif total == 0:
         _confirm(order)
+    elif at_gate:
+        order.state = "pending"
+        record_payment(
+            order, total, None, provider="cash", user_id=request.cash_received_by, note="gate"
+        )
     else:
         order.state = "pending"
         order.expires_at = _hold_until(festival, method)
@@ -598,6 +615,59 @@ def _notify_waiting(entry: WaitingListEntry) -> None:
     from ticketing.notifications import waiting_offer_mail
 
     waiting_offer_mail(entry)
+
+
+# --------------------------------------------------------------------------- search
+
+
+def search_orders(
+    festival: Festival,
+    q: str = "",
+    *,
+    state: str | None = None,
+    method: str | None = None,
+    ticket_type_id: int | None = None,
+) -> sa.Select:
+    """Orders of a festival, newest first, searched like the organizer's order list: code,
+    attendee name ignoring diacritics, ticket short code, email, phone digits."""
+    stmt = sa.select(Order).where(Order.festival_id == festival.id)
+    q = (q or "").strip()
+    if q:
+        folded = fold(q)
+        code = codes.normalize_code(q)
+        digits = "".join(ch for ch in q if ch.isdigit())
+        conditions = [
+            Order.code == code,
+            Order.id.in_(sa.select(Ticket.order_id).where(Ticket.short_code == code)),
+            sa.func.lower(Order.buyer_email).contains(q.lower(), autoescape=True),
+        ]
+        if folded:
+            conditions.append(
+                Order.id.in_(
+                    sa.select(Ticket.order_id).where(
+                        Ticket.festival_id == festival.id,
+                        Ticket.name_folded.contains(folded, autoescape=True),
+                    )
+                )
+            )
+        if len(digits) >= 4:
+            tail = digits.lstrip("0")
+            conditions.append(Order.buyer_phone.contains(tail, autoescape=True))
+            conditions.append(
+                Order.id.in_(
+                    sa.select(Ticket.order_id).where(Ticket.phone.contains(tail, autoescape=True))
+                )
+            )
+        stmt = stmt.where(sa.or_(*conditions))
+    if state:
+        stmt = stmt.where(Order.state == state)
+    if method:
+        stmt = stmt.where(Order.payment_method == method)
+    if ticket_type_id:
+        stmt = stmt.where(
+            Order.id.in_(sa.select(Ticket.order_id).where(Ticket.ticket_type_id == ticket_type_id))
+        )
+    return stmt.order_by(Order.created_at.desc(), Order.id.desc())
 
 
 # --------------------------------------------------------------------------- reminders

@@ -12,7 +12,7 @@ from flask_login import current_user
 from eventday.accounts.forms import EmptyForm
 from eventday.extensions import db
 from eventday.festivals.models import Festival, FestivalDay, ParticipantGroup
-from eventday.i18n import LOCAL_TZ, fold, localized
+from eventday.i18n import LOCAL_TZ, localized
 from eventday.permissions import festival_role_required, organizer_required
 from ticketing import operations as ops
 from ticketing.forms import (
@@ -27,7 +27,6 @@ from ticketing.models import (
     PAYMENT_METHODS,
     InvitationCode,
     Order,
-    Ticket,
     TicketType,
 )
 from ticketing.util import ORDER_STATE_LABELS, PAYMENT_METHOD_LABELS, order_token
@@ -223,48 +222,6 @@ def invitation_codes(festival: Festival):
     )
 
 
-def _order_search(festival: Festival, form: OrderSearchForm):
-    stmt = sa.select(Order).where(Order.festival_id == festival.id)
-    q = (form.q.data or "").strip()
-    if q:
-        folded = fold(q)
-        digits = "".join(ch for ch in q if ch.isdigit())
-        conditions = [
-            Order.code == q.upper().replace(" ", ""),
-            Order.id.in_(
-                sa.select(Ticket.order_id).where(
-                    Ticket.name_folded.contains(folded, autoescape=True)
-                )
-            ),
-            Order.id.in_(
-                sa.select(Ticket.order_id).where(Ticket.short_code == q.upper().replace(" ", ""))
-            ),
-            sa.func.lower(Order.buyer_email).contains(q.lower(), autoescape=True),
-        ]
-        if len(digits) >= 4:
-            tail = digits.lstrip("0")
-            conditions.append(Order.buyer_phone.contains(tail, autoescape=True))
-            conditions.append(
-                Order.id.in_(
-                    sa.select(Ticket.order_id).where(Ticket.phone.contains(tail, autoescape=True))
-                )
-            )
-        stmt = stmt.where(sa.or_(*conditions))
-    if form.state.data in ORDER_STATES:
-        stmt = stmt.where(Order.state == form.state.data)
-    if form.method.data in PAYMENT_METHODS:
-        stmt = stmt.where(Order.payment_method == form.method.data)
-    if (form.ticket_type.data or "").isdigit():
-        stmt = stmt.where(
-            Order.id.in_(
-                sa.select(Ticket.order_id).where(
-                    Ticket.ticket_type_id == int(form.ticket_type.data)
-                )
-            )
-        )
-    return stmt.order_by(Order.created_at.desc(), Order.id.desc())
-
-
 @bp.get("/f/<slug>/manage/orders")
 @festival_role_required("organizer", "staff")
 def list_orders(festival: Festival):
@@ -287,7 +244,17 @@ def list_orders(festival: Festival):
         max(1, int(request.args.get("page", "1"))) if request.args.get("page", "1").isdigit() else 1
     )
     orders = db.session.scalars(
-        _order_search(festival, form).offset((page - 1) * 50).limit(50)
+        ops.search_orders(
+            festival,
+            form.q.data or "",
+            state=form.state.data if form.state.data in ORDER_STATES else None,
+            method=form.method.data if form.method.data in PAYMENT_METHODS else None,
+            ticket_type_id=int(form.ticket_type.data)
+            if (form.ticket_type.data or "").isdigit()
+            else None,
+        )
+        .offset((page - 1) * 50)
+        .limit(50)
     ).all()
     return render_template(
         "ticketing/orders.html", festival=festival, form=form, orders=orders, page=page

@@ -23,7 +23,7 @@ def png_bytes(text: str, scale: int = 8, border: int = 4) -> bytes:
 
 def svg_text(text: str, scale: int = 4, border: int = 4) -> str:
     """An inline ``<svg>`` element (no XML declaration) to put straight into a page."""
-    return _qr(text).svg_inline(scale=scale, border=border)
+    return _qr(text).svg_inline(scale=scale, border=border, omitsize=True, light="#fff")
 
 
 def svg_data_uri(text: str, scale: int = 4, border: int = 4) -> str:

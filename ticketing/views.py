@@ -450,7 +450,10 @@ def _register_button(festival: Festival):
 
 
 from ticketing import (
+    api,  # noqa: E402,F401
     cli,  # noqa: E402,F401
+    organizer_tools,  # noqa: E402,F401
     organizer_views,  # noqa: E402,F401 - registers the organizer routes on bp
     statement_views,  # noqa: E402,F401
+    stripe_payments,  # noqa: E402,F401
 )

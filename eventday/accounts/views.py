@@ -298,3 +298,6 @@ def show_organisation(org_id: int):
     return render_template(
         "accounts/organisation.html", org=org, form=form, kinds=ORGANISATION_KIND_LABELS
     )
+
+
+from eventday.accounts import tokens  # noqa: E402,F401 - API token pages on bp

@@ -255,22 +255,20 @@ def test_attendee_registers_for_a_free_ticket_and_gets_it_by_mail(
     text = message.get_body(preferencelist=("plain",))
     assert text is not None and short_code in text.get_content()
     parts = list(message.walk())
-    for p_ in parts:
-        print(
-            "PART",
-            p_.get_content_type(),
-            p_.get_content_disposition(),
-            p_.get_filename(),
-            p_["Content-ID"],
-        )
-    print("SUBJECT", message["Subject"])
-    print(text.get_content())
     inline = [p for p in parts if p["Content-ID"] == f"<{cid}>"]
     assert len(inline) == 1
     assert inline[0].get_content_type() == "image/png"
     assert inline[0].get_content_disposition() == "inline"
-    qr_files = [p for p in parts if p.get_filename() == f"ve-{short_code}.png"]
-    assert qr_files and all(p.get_content_type() == "image/png" for p in qr_files)
+    # Also a real attachment (mail clients hide CID-referenced inline parts), to save or forward.
+    qr_files = [
+        p
+        for p in parts
+        if p.get_filename() == f"ve-{short_code}.png"
+        and p.get_content_disposition() == "attachment"
+    ]
+    assert len(qr_files) == 1 and qr_files[0].get_content_type() == "image/png", [
+        (p.get_content_type(), p.get_content_disposition(), p.get_filename()) for p in parts
+    ]
     calendars = [p for p in parts if p.get_content_type() == "text/calendar"]
     assert len(calendars) == 1 and calendars[0].get_filename() == f"{DEMO_SLUG}.ics"
     assert b"BEGIN:VEVENT" in calendars[0].get_payload(decode=True)

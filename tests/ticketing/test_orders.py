@@ -333,3 +333,31 @@ def test_ticket_counts(create_festival, create_ticket_type):
         == 2
     )
     assert db.session.scalar(sa.select(sa.func.count(WaitingListEntry.id))) == 0
+
+
+def test_gate_sale_is_paid_at_once_with_one_mail_even_outside_the_sale_window(
+    bank_festival, create_ticket_type, create_user
+):
+    staff = create_user()
+    ended = create_ticket_type(
+        bank_festival, price_vnd=30000, sale_ends_at=utcnow() - dt.timedelta(hours=1)
+    )
+    with pytest.raises(ops.SaleClosed):
+        order_for(bank_festival, ended, 1, payment_method="cash")
+    order = ops.place_order(
+        ops.OrderRequest(
+            festival=bank_festival,
+            ticket_type=ended,
+            attendees=[attendee(email="gate@example.vn")],
+            payment_method="cash",
+            source="gate",
+            staff_sale=True,
+            cash_received_by=staff.id,
+        )
+    )
+    assert order.state == "paid" and order.paid_vnd == 30000
+    assert order.payments[0].provider == "cash" and order.payments[0].recorded_by_id == staff.id
+    sent = db.session.scalars(
+        sa.select(OutboxMail.template).where(OutboxMail.recipient == "gate@example.vn")
+    ).all()
+    assert sent == ["ticketing/order_confirmed"]

@@ -3,7 +3,7 @@ bank statement rows, API tokens; mail attachments.
 
 Revision ID: f6377108e1d4
 Revises: c78b0f5ecb73
-Create Date: 2026-11-28 04:29:50.916341+00:00
+Create Date: 2026-11-28 04:50:04.549562+00:00
 
 """
 
@@ -436,6 +436,8 @@ def upgrade():
         sa.Column("share_with_exhibitors", sa.Boolean(), nullable=False),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -484,6 +486,7 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_tickets_name_folded"), ["name_folded"], unique=False)
         batch_op.create_index(batch_op.f("ix_tickets_order_id"), ["order_id"], unique=False)
         batch_op.create_index("ix_tickets_type_state", ["ticket_type_id", "state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tickets_updated_at"), ["updated_at"], unique=False)
 
     with op.batch_alter_table("outbox_mails", schema=None) as batch_op:
         # Existing outbox rows get an empty list; the default is dropped again (the model
@@ -500,6 +503,7 @@ def downgrade():
         batch_op.drop_column("attachments")
 
     with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tickets_updated_at"))
         batch_op.drop_index("ix_tickets_type_state")
         batch_op.drop_index(batch_op.f("ix_tickets_order_id"))
         batch_op.drop_index(batch_op.f("ix_tickets_name_folded"))
