@@ -235,11 +235,11 @@ def _buyer_fields(n: int, wave: str) -> dict:
     }
 
 
-def _prepare(job: dict, n: int) -> tuple[str, bytes]:
+def _prepare(job: dict, n: int) -> bytes:
     """Not timed: what a browser does before the click (GET the form for cookie and token)."""
     fields = _buyer_fields(n, job["wave"])
     if job["kind"] == "baseline":
-        return job["path"], _post(job["port"], job["path"], fields)
+        return _post(job["port"], job["path"], fields)
     conn = http.client.HTTPConnection("127.0.0.1", job["port"], timeout=60)
     conn.request("GET", job["path"], headers={"Accept-Language": "vi"})
     response = conn.getresponse()
@@ -250,7 +250,7 @@ def _prepare(job: dict, n: int) -> tuple[str, bytes]:
         raise RuntimeError(f"form GET {response.status}")
     cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or [])
     fields["csrf_token"] = token.group(1).decode()
-    return job["path"], _post(job["port"], job["path"], fields, cookie)
+    return _post(job["port"], job["path"], fields, cookie)
 
 
 def _classify(job: dict, status: int, head: bytes, body: bytes) -> str:
@@ -296,7 +296,7 @@ def _client_process(job: dict, numbers: list[int], barrier, results) -> None:
 
     def buyer(n: int) -> None:
         try:
-            path, request = _prepare(job, n)
+            request = _prepare(job, n)
         except Exception as exc:  # noqa: BLE001 - reported as an error outcome
             request, failure = None, f"error: prepare {type(exc).__name__}: {exc}"
         barrier.wait(timeout=120)

@@ -3,6 +3,7 @@ few hundred realistic orders across the host communes and participant groups."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 import sqlalchemy as sa
@@ -85,6 +86,16 @@ PREFIXES = [
 
 def _phone(rng: random.Random) -> str:
     return "+84" + rng.choice(PREFIXES)[1:] + "".join(str(rng.randrange(10)) for _ in range(7))
+
+
+def _shift(order, delta: dt.timedelta) -> None:
+    for obj in (order, *order.tickets):
+        obj.created_at = obj.created_at - delta
+    for ticket in order.tickets:
+        if ticket.issued_at:
+            ticket.issued_at = ticket.issued_at - delta
+    if order.paid_at:
+        order.paid_at = order.paid_at - delta
 
 
 def load_ticket_demo(festival: Festival, host_areas: list[Area]) -> None:
@@ -191,12 +202,15 @@ def load_ticket_demo(festival: Festival, host_areas: list[Area]) -> None:
             )
         except ops.SoldOut:
             continue
+        # Spread the demo over the three weeks before today, so the sales chart has a shape.
+        delta = dt.timedelta(days=rng.randrange(0, 21), minutes=rng.randrange(0, 600))
         if method == "vietqr" and rng.random() < 0.7:
             ops.record_payment(order, order.total_vnd, f"demo-{i}", provider="vietqr")
         elif method == "cash" and rng.random() < 0.3:
             ops.mark_paid(order, provider="cash", user_id=None, note="demo")
         elif order.state == "paid" and rng.random() < 0.04:
             ops.cancel_order(order)
+        _shift(order, delta)
     for name in ("Lê Quang Vinh", "Trần Thị Thu Hà"):
         order = ops.place_order(
             ops.OrderRequest(
