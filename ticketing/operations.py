@@ -140,7 +140,10 @@ def payment_settings(festival: Festival) -> PaymentSettings:
 
 
 def stripe_configured() -> bool:
-    return bool(current_app.config.get("STRIPE_SECRET_KEY"))
+    return bool(
+        current_app.config.get("STRIPE_SECRET_KEY")
+        and current_app.config.get("STRIPE_PUBLISHABLE_KEY")
+    )
 
 
 def payment_methods(festival: Festival) -> list[str]:
@@ -437,18 +440,26 @@ def record_payment(
     user_id: int | None = None,
     note: str = "",
 ) -> Payment:
-    """Record money received; the order is confirmed once it is fully paid."""
-    payment = Payment(
-        order=order,
-        provider=provider,
-        state="succeeded",
-        amount_vnd=amount_vnd,
-        external_id=external_id,
-        recorded_by_id=user_id,
-        note=note,
-        confirmed_at=utcnow(),
-    )
-    db.session.add(payment)
+    """Record money received; the order is confirmed once it is fully paid. A pending payment
+    of the same provider and external id (a card payment started on the checkout page) becomes
+    the succeeded one rather than a second row."""
+    payment = None
+    if external_id is not None:
+        payment = db.session.scalar(
+            sa.select(Payment).where(
+                Payment.provider == provider,
+                Payment.external_id == external_id,
+                Payment.state == "pending",
+            )
+        )
+    if payment is None:
+        payment = Payment(order=order, provider=provider, external_id=external_id)
+        db.session.add(payment)
+    payment.state = "succeeded"
+    payment.amount_vnd = amount_vnd
+    payment.recorded_by_id = user_id
+    payment.note = note
+    payment.confirmed_at = utcnow()
     order.paid_vnd += amount_vnd
     db.session.flush()
     if order.paid_vnd >= order.total_vnd and order.state in ("pending", "expired"):
@@ -507,7 +518,10 @@ def refund_order(order: Order, *, user_id: int | None, note: str = "") -> None:
     returned it by hand (transfer, cash); the tickets are revoked."""
     from ticketing.payments import provider_for
 
-    if order.state != "paid":
+    # Paid orders, and money that arrived after an order expired or was cancelled.
+    if order.state != "paid" and not (
+        order.state in ("expired", "cancelled") and order.paid_vnd > 0
+    ):
         raise OrderNotOpen()
     for payment in order.payments:
         if payment.state == "succeeded":

@@ -270,7 +270,8 @@ def _intent_payment(intent_id: str) -> Payment | None:
 def _intent_order(intent, payment: Payment | None) -> Order | None:
     order_id = payment.order_id if payment is not None else None
     if order_id is None:
-        raw = (getattr(intent, "metadata", None) or {}).get("order_id", "")
+        metadata = getattr(intent, "metadata", None)  # a StripeObject, not a dict
+        raw = metadata["order_id"] if metadata is not None and "order_id" in metadata else ""
         order_id = int(raw) if str(raw).isdigit() else None
     if order_id is None:
         return None
@@ -294,11 +295,7 @@ def _record_succeeded(intent) -> str:
     amount = getattr(intent, "amount_received", None) or intent.amount
     if order.state in ("cancelled", "refunded"):
         return _refund_late_payment(order, payment, intent, amount)
-    if payment is not None:
-        # The pending row of this intent becomes the succeeded payment, not a second row:
-        # record_payment inserts it again under the same unique (provider, external_id).
-        order.payments.remove(payment)
-        db.session.flush()
+    # record_payment turns the pending row of this intent into the succeeded payment.
     ops.record_payment(order, amount, intent.id, provider="stripe")
     log.info("order %s paid by card: %s đồng (%s)", order.code, amount, intent.id)
     return "paid"

@@ -325,3 +325,94 @@ def test_attendee_pays_by_card_and_the_signed_webhook_confirms_the_order(
     status, _ = post_webhook(base, body, sign(body, "whsec_not_ours"))
     assert status == 400
     assert snapshot(card_server.app, order_id) == paid
+
+
+STRIPE_JS_STUB = """
+window.stripeCalls = [];
+window.Stripe = function (key) {
+  stripeCalls.push(['Stripe', key]);
+  var attempts = 0;
+  return {
+    elements: function (options) {
+      stripeCalls.push(['elements', options]);
+      return {create: function (type) {
+        stripeCalls.push(['create', type]);
+        return {mount: function (selector) {
+          stripeCalls.push(['mount', selector]);
+          document.querySelector(selector).textContent = 'Payment Element';
+        }};
+      }};
+    },
+    confirmPayment: function (args) {
+      attempts += 1;
+      stripeCalls.push(['confirmPayment', {
+        elements: !!args.elements, return_url: args.confirmParams.return_url,
+        redirect: args.redirect}]);
+      return Promise.resolve(attempts === 1
+        ? {error: {message: 'Stub: your card was declined.'}}
+        : {paymentIntent: {status: 'succeeded'}});
+    },
+  };
+};
+"""
+
+
+def test_checkout_uses_the_payment_element_with_real_stripe_js(card_server, new_context):
+    """The production branch of the page, against a stub with Stripe.js v3's documented API
+    (the real script needs the internet): Payment Element mounted with the intent's client
+    secret, confirmPayment() with our return URL; an error is shown, a success goes to the
+    order page. Only the webhook marks the order paid, so it stays pending here."""
+    from eventday.extensions import db
+    from eventday.festivals.models import Festival
+    from ticketing import operations as ops
+    from ticketing.models import TicketType
+    from ticketing.util import order_token
+
+    with card_server.app.app_context():
+        festival = db.session.scalar(sa.select(Festival).where(Festival.slug == card_server.slug))
+        order = ops.place_order(
+            ops.OrderRequest(
+                festival=festival,
+                ticket_type=db.session.get(TicketType, card_server.type_id),
+                attendees=[ops.AttendeeData(full_name="Zơ Râm Thị Element", phone="0905111222")],
+                payment_method="stripe",
+                locale="vi",
+            )
+        )
+        db.session.commit()
+        token, order_id = order_token(order), order.id
+        db.session.remove()
+
+    context = new_context()
+    context.route(
+        re.compile(r".*/js\.stripe\.com/v3/$"),
+        lambda route: route.fulfill(content_type="application/javascript", body=STRIPE_JS_STUB),
+    )
+    page = context.new_page()
+    page.goto(f"{card_server.url}/o/{token}/pay/card")
+    expect(page.locator("#payment-element")).to_have_text("Payment Element")
+    intent_id = snapshot(card_server.app, order_id)["payments"][0][3]
+    secret = page.locator("#card-form").get_attribute("data-client-secret")
+    assert secret.startswith(f"{intent_id}_secret_")
+
+    page.locator("#card-submit").click()
+    expect(page.locator("#card-error")).to_have_text("Stub: your card was declined.")
+    calls = page.evaluate("stripeCalls")
+    assert calls[:4] == [
+        ["Stripe", card_server.app.config["STRIPE_PUBLISHABLE_KEY"]],
+        ["elements", {"clientSecret": secret, "locale": "vi"}],
+        ["create", "payment"],
+        ["mount", "#payment-element"],
+    ]
+    assert calls[4] == [
+        "confirmPayment",
+        {
+            "elements": True,
+            "return_url": f"{card_server.url}/o/{token}",
+            "redirect": "if_required",
+        },
+    ]
+
+    page.locator("#card-submit").click()
+    expect(page).to_have_url(f"{card_server.url}/o/{token}")
+    expect(page.locator(".badge[data-state]")).to_have_attribute("data-state", "pending")

@@ -148,6 +148,9 @@ def test_public_routes_are_declared(app):
             "ticketing.rename_attendee",
             "ticketing.join_waitlist",
             "ticketing.claim_offer",
+            # Card checkout (signed order link) and the Stripe webhook (Stripe-Signature).
+            "ticketing.stripe_checkout",
+            "ticketing.stripe_webhook",
             # JSON API v1: festivals, ticket types, public signing keys, revoked ticket ids.
             "api.openapi_document",
             "api.list_festivals",

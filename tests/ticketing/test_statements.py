@@ -7,8 +7,8 @@ import datetime as dt
 import io
 
 import pytest
-from flask_babel import force_locale
 import sqlalchemy as sa
+from flask_babel import force_locale
 from openpyxl import Workbook
 
 from eventday.db import utcnow

@@ -204,21 +204,21 @@ def test_declined_card_leaves_the_order_pending(client, localstripe, card_order)
 
 def test_three_d_secure_step_after_server_confirmation(client, localstripe, inbox, card_order):
     order = card_order()
-    payment = open_checkout(client, order)
+    intent_id = open_checkout(client, order).external_id
     response = pay_by_card(client, localstripe, order, number="4000002760003184")
     assert response.status_code == 302 and response.headers["Location"].endswith("/pay/card")
     page = client.get(checkout_path(order), headers=EN).get_data(as_text=True)
     assert 'data-next-action="1"' in page
-    assert [p.external_id for p in stripe_rows(order)] == [payment.external_id]
+    assert [p.external_id for p in stripe_rows(order)] == [intent_id]
     # The buyer completes 3-D Secure (what the mock's confirmCardPayment() does in the page).
-    intent = localstripe.intent(payment.external_id)
+    intent = localstripe.intent(intent_id)
     localstripe.call(
         "POST",
         f"/v1/payment_intents/{intent['id']}/_authenticate?success=true",
         {"client_secret": intent["client_secret"], "key": localstripe.publishable_key},
         auth=False,
     )
-    delivery = succeeded_webhook(inbox, payment.external_id)
+    delivery = succeeded_webhook(inbox, intent_id)
     assert post_webhook(client, delivery.body, delivery.signature).status_code == 200
     assert snapshot(order)["state"] == "paid"
 
@@ -228,7 +228,7 @@ def test_three_d_secure_step_after_server_confirmation(client, localstripe, inbo
 
 def test_signed_webhook_marks_paid_and_mails_tickets_once(client, localstripe, inbox, card_order):
     order = card_order()
-    payment = open_checkout(client, order)
+    intent_id = open_checkout(client, order).external_id
     response = pay_by_card(client, localstripe, order)
     assert response.status_code == 302 and is_order_page(response.headers["Location"])
     # Only the webhook marks the order paid, not the browser coming back.
@@ -236,7 +236,7 @@ def test_signed_webhook_marks_paid_and_mails_tickets_once(client, localstripe, i
     page = client.get(checkout_path(order), headers=EN).get_data(as_text=True)
     assert "is being confirmed" in page and "data-client-secret" not in page
 
-    delivery = succeeded_webhook(inbox, payment.external_id)
+    delivery = succeeded_webhook(inbox, intent_id)
     response = post_webhook(client, delivery.body, delivery.signature)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.json["result"] == "paid"
@@ -244,7 +244,7 @@ def test_signed_webhook_marks_paid_and_mails_tickets_once(client, localstripe, i
     after = snapshot(order)
     assert after["state"] == "paid" and after["paid_vnd"] == PRICE
     # The pending row of the intent became the succeeded payment; no second row.
-    assert after["payments"] == [("succeeded", PRICE, payment.external_id)]
+    assert after["payments"] == [("succeeded", PRICE, intent_id)]
     assert after["tickets"] == ["valid"]
     assert db.session.get(StripeEvent, delivery.event["id"]) is not None
     mails = db.session.scalars(
@@ -264,9 +264,9 @@ def test_signed_webhook_marks_paid_and_mails_tickets_once(client, localstripe, i
 
 def test_bad_signature_is_refused_and_changes_nothing(client, localstripe, inbox, card_order):
     order = card_order()
-    payment = open_checkout(client, order)
+    intent_id = open_checkout(client, order).external_id
     pay_by_card(client, localstripe, order)
-    delivery = succeeded_webhook(inbox, payment.external_id)
+    delivery = succeeded_webhook(inbox, intent_id)
     before = snapshot(order)
 
     timestamp = int(delivery.signature.split(",")[0].removeprefix("t="))
@@ -325,14 +325,54 @@ def test_claim_event_is_race_safe(app, card_order):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == 1
 
 
+def test_intent_without_a_pending_row_is_matched_by_its_metadata(
+    client, localstripe, inbox, card_order
+):
+    order = card_order()
+    card = localstripe.card_token()["card"]["id"]
+    intent = localstripe.call(
+        "POST",
+        "/v1/payment_intents",
+        {
+            "amount": PRICE,
+            "currency": "vnd",
+            "payment_method": card,
+            "confirm": True,
+            "metadata": {"order_id": str(order.id), "order_code": order.code},
+        },
+    )
+    delivery = succeeded_webhook(inbox, intent["id"])
+    assert post_webhook(client, delivery.body, delivery.signature).json["result"] == "paid"
+    after = snapshot(order)
+    assert after["state"] == "paid"
+    assert after["payments"] == [("succeeded", PRICE, intent["id"])]
+
+
+def test_payment_arriving_for_a_cancelled_order_is_refunded(client, localstripe, inbox, card_order):
+    order = card_order()
+    intent_id = open_checkout(client, order).external_id
+    pay_by_card(client, localstripe, order)
+    ops.cancel_order(db.session.get(Order, order.id))  # in another tab, while paying
+    db.session.commit()
+
+    delivery = succeeded_webhook(inbox, intent_id)
+    response = post_webhook(client, delivery.body, delivery.signature)
+    assert response.status_code == 200 and response.json["result"] == "refunded"
+    after = snapshot(order)
+    assert after["state"] == "cancelled" and after["paid_vnd"] == 0
+    assert after["payments"] == [("refunded", PRICE, intent_id)]
+    refunds = localstripe.call("GET", f"/v1/refunds?payment_intent={intent_id}")
+    assert [r["amount"] for r in refunds["data"]] == [PRICE]
+
+
 # --------------------------------------------------------------------------- refunds
 
 
 def test_refund_goes_through_stripe(client, localstripe, inbox, card_order):
     order = card_order()
-    payment = open_checkout(client, order)
+    intent_id = open_checkout(client, order).external_id
     pay_by_card(client, localstripe, order)
-    delivery = succeeded_webhook(inbox, payment.external_id)
+    delivery = succeeded_webhook(inbox, intent_id)
     assert post_webhook(client, delivery.body, delivery.signature).status_code == 200
     db.session.expire_all()
     order = db.session.get(Order, order.id)
@@ -343,11 +383,11 @@ def test_refund_goes_through_stripe(client, localstripe, inbox, card_order):
 
     after = snapshot(order)
     assert after["state"] == "refunded"
-    assert after["payments"] == [("refunded", PRICE, payment.external_id)]
+    assert after["payments"] == [("refunded", PRICE, intent_id)]
     assert after["tickets"] == ["refunded"]
-    refunds = localstripe.call("GET", f"/v1/refunds?payment_intent={payment.external_id}")
+    refunds = localstripe.call("GET", f"/v1/refunds?payment_intent={intent_id}")
     assert [(r["amount"], r["status"]) for r in refunds["data"]] == [(PRICE, "succeeded")]
-    charge = localstripe.intent(payment.external_id)["latest_charge"]
+    charge = localstripe.intent(intent_id)["latest_charge"]
     charge = (
         charge if isinstance(charge, dict) else localstripe.call("GET", f"/v1/charges/{charge}")
     )
