@@ -99,8 +99,11 @@ def _after_commit(session: Session) -> None:
         session.info.setdefault(_COMMITTED, []).extend(pending)
 
 
-def _after_rollback(session: Session, _previous_transaction) -> None:
-    session.info.pop(_PENDING, None)
+def _after_transaction_end(session: Session, transaction) -> None:
+    # Only the outermost transaction's end drops unsent mail: a rolled-back SAVEPOINT must
+    # not lose the mail queued earlier in the request. (A commit moved them on already.)
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def dispatch_committed() -> int:
@@ -196,7 +199,7 @@ def retry_unsent() -> int:
 def init_app(app) -> None:
     if not sa.event.contains(Session, "after_commit", _after_commit):
         sa.event.listen(Session, "after_commit", _after_commit)
-        sa.event.listen(Session, "after_soft_rollback", _after_rollback)
+        sa.event.listen(Session, "after_transaction_end", _after_transaction_end)
 
     @app.after_request
     def _send_committed_mail(response):

@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from eventday.areas.models import Area
 from eventday.extensions import db
 from eventday.festivals.models import Festival
-from eventday.i18n import PhoneError, fold, format_vnd, localized, normalize_phone
+from eventday.i18n import LOCAL_TZ, PhoneError, fold, format_vnd, localized, normalize_phone
 from ticketing import operations as ops
 from ticketing.models import HOLDING_TICKET_STATES, Order, Ticket, TicketType
 
@@ -372,7 +372,7 @@ def check_rows(
     type_by_name = _lookup(types)
     groups = list(festival.groups)
     group_by_name = _lookup(groups, extra=lambda g: (g.kind,))
-    communes = _CommuneFinder(festival.first_day or dt.date.today())
+    communes = _CommuneFinder(festival.first_day or dt.datetime.now(LOCAL_TZ).date())
     known = _existing_people(festival)
     seen_in_file: dict[tuple, int] = {}
 

@@ -201,6 +201,7 @@ def release_expired(festival: Festival | None = None, now: dt.datetime | None = 
     for order in db.session.scalars(stmt.with_for_update(skip_locked=True)):
         order.state = "expired"
         order.cancelled_at = now
+        _give_back_invitation(order)
         for ticket in order.tickets:
             if ticket.state == "reserved":
                 ticket.state = "released"
@@ -222,6 +223,20 @@ def release_expired(festival: Festival | None = None, now: dt.datetime | None = 
 
 
 # --------------------------------------------------------------------------- orders
+
+
+def lock_order(order: Order) -> None:
+    """Re-read the order under a row lock before changing its state (PostgreSQL)."""
+    if order.id is not None:
+        db.session.refresh(order, with_for_update=True)
+
+
+def _give_back_invitation(order: Order) -> None:
+    if order.invitation_code_id is None:
+        return
+    invitation = db.session.get(InvitationCode, order.invitation_code_id, with_for_update=True)
+    used = sum(line.quantity for line in order.lines if line.kind == "ticket")
+    invitation.used_count = max(0, invitation.used_count - used)
 
 
 def _check_sale(
@@ -304,7 +319,7 @@ def place_order(request: OrderRequest) -> Order:
     invitation = resolve_invitation(festival, request.invitation_code, lock=True)
     if invitation is not None and invitation.ticket_type_id != ticket_type.id:
         raise InvalidInvitation("other_type")
-    if invitation is not None and invitation.used_count + 1 > invitation.max_uses:
+    if invitation is not None and invitation.used_count + count > invitation.max_uses:
         raise InvalidInvitation("used_up")
     _check_sale(
         festival, ticket_type, unlocked=invitation is not None, staff_sale=request.staff_sale
@@ -320,7 +335,17 @@ def place_order(request: OrderRequest) -> Order:
     release_expired(festival)
     lock_ticket_type(ticket_type)
     free_places = available(ticket_type)
-    if request.waiting_entry is not None:
+    entry = request.waiting_entry
+    if entry is not None:
+        # Re-read under the lock: the offer may have expired (and passed on) meanwhile.
+        db.session.refresh(entry, with_for_update=True)
+        if (
+            entry.state != "offered"
+            or entry.ticket_type_id != ticket_type.id
+            or entry.offer_expires_at is None
+            or entry.offer_expires_at <= utcnow()
+        ):
+            raise OfferNotAvailable()
         free_places += 1  # the offer held one place for this person
     if free_places < count:
         raise SoldOut(ticket_type, free_places)
@@ -382,7 +407,7 @@ def place_order(request: OrderRequest) -> Order:
             )
         )
     if invitation is not None:
-        invitation.used_count += 1
+        invitation.used_count += count  # uses are counted per ticket
     if request.waiting_entry is not None:
         request.waiting_entry.state = "accepted"
         request.waiting_entry.order_id = order.id
@@ -420,9 +445,10 @@ def _confirm(order: Order) -> None:
 
 
 def approve_order(order: Order) -> None:
+    lock_order(order)
     if order.state != "awaiting_approval":
         raise OrderNotOpen()
-    if order.total_vnd == 0:
+    if order.total_vnd == 0 or order.paid_vnd >= order.total_vnd:
         _confirm(order)
     else:
         order.state = "pending"
@@ -477,13 +503,14 @@ def _reclaim_places(order: Order) -> None:
             continue
         lock_ticket_type(line.ticket_type)
         if available(line.ticket_type) < line.quantity:
-            order.note = (order.note + "\nPaid after expiry; sold out meanwhile: refund.").strip()
+            order.note = (order.note + "\npaid_after_expiry_sold_out").strip()
             return
     order.state = "pending"
 
 
 def mark_paid(order: Order, *, provider: str, user_id: int | None, note: str = "") -> Payment:
     """An organizer confirms a transfer by hand, or gate staff take cash."""
+    lock_order(order)  # a double click must not record the money twice
     if order.state not in ("pending", "expired"):
         raise OrderNotOpen()
     due = order.total_vnd - order.paid_vnd
@@ -493,12 +520,14 @@ def mark_paid(order: Order, *, provider: str, user_id: int | None, note: str = "
 def cancel_order(order: Order, *, by_organizer: bool = False, reason: str = "") -> None:
     """Cancel an unpaid or free order and free its places at once. Paid orders with money
     received are refunded instead (``refund_order``)."""
+    lock_order(order)
     if order.state not in ("awaiting_approval", "pending", "paid"):
         raise OrderNotOpen()
     if order.state == "paid" and order.paid_vnd > 0:
         raise OrderNotOpen()
     order.state = "cancelled"
     order.cancelled_at = utcnow()
+    _give_back_invitation(order)
     if reason:
         order.note = (order.note + "\n" + reason).strip()
     types = set()
@@ -518,6 +547,7 @@ def refund_order(order: Order, *, user_id: int | None, note: str = "") -> None:
     returned it by hand (transfer, cash); the tickets are revoked."""
     from ticketing.payments import provider_for
 
+    lock_order(order)
     # Paid orders, and money that arrived after an order expired or was cancelled.
     if order.state != "paid" and not (
         order.state in ("expired", "cancelled") and order.paid_vnd > 0
@@ -546,6 +576,7 @@ def refund_order(order: Order, *, user_id: int | None, note: str = "") -> None:
 def rename_attendee(ticket: Ticket, full_name: str) -> None:
     """Attendees correct a name until the festival's deadline (default: the first day)."""
     order = ticket.order
+    lock_order(order)
     if not order.is_open or ticket.state not in HOLDING_TICKET_STATES:
         raise OrderNotOpen()
     settings = payment_settings(order.festival)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from eventday.accounts.forms import EmptyForm
 from eventday.extensions import db
@@ -253,6 +254,7 @@ def list_orders(festival: Festival):
             if (form.ticket_type.data or "").isdigit()
             else None,
         )
+        .options(selectinload(Order.tickets))
         .offset((page - 1) * 50)
         .limit(50)
     ).all()
@@ -290,13 +292,11 @@ def order_detail(festival: Festival, code: str):
                     order,
                     provider=order.payment_method if order.payment_method != "free" else "vietqr",
                     user_id=current_user.id,
-                    note=_("marked paid by hand"),
+                    note="manual",
                 )
                 message = _("Order marked paid; the tickets were sent.")
             elif action == "cash":
-                ops.mark_paid(
-                    order, provider="cash", user_id=current_user.id, note=_("cash at the gate")
-                )
+                ops.mark_paid(order, provider="cash", user_id=current_user.id, note="gate")
                 message = _("Cash received; the tickets are valid.")
             elif action == "approve":
                 ops.approve_order(order)
@@ -332,5 +332,8 @@ def order_detail(festival: Festival, code: str):
         order=order,
         is_organizer=is_organizer,
         action_form=EmptyForm(),
-        private_link=url_for("ticketing.show_order", token=order_token(order)),
+        # The attendee's private link can cancel and rename: organizers only.
+        private_link=url_for("ticketing.show_order", token=order_token(order))
+        if is_organizer
+        else None,
     )

@@ -64,7 +64,7 @@ def import_statement(festival: Festival):
                     fingerprint,
                     provider="vietqr",
                     user_id=current_user.id,
-                    note=_("bank statement"),
+                    note="statement",
                 ),
             )
         except statements.StatementError as exc:

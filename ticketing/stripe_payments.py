@@ -312,7 +312,7 @@ def _refund_late_payment(order: Order, payment: Payment | None, intent, amount: 
         db.session.add(payment)
     payment.state = "refunded"
     payment.amount_vnd = amount
-    payment.note = "paid after the order was closed; refunded automatically"
+    payment.note = "late_refund"  # shown translated (ticketing.util.NOTE_LABELS)
     db.session.flush()
     log.warning("order %s was %s when its card payment arrived: refunded", order.code, order.state)
     return "refunded"

@@ -28,6 +28,29 @@ TICKET_STATE_LABELS = {
     "refunded": _l("Refunded"),
     "released": _l("Released"),
 }
+PAYMENT_STATE_LABELS = {
+    "pending": _l("started"),
+    "succeeded": _l("received"),
+    "failed": _l("failed"),
+    "refunded": _l("refunded"),
+}
+# Notes are stored as codes and shown in the reader's language.
+NOTE_LABELS = {
+    "manual": _l("marked paid by hand"),
+    "gate": _l("cash at the gate"),
+    "statement": _l("bank statement"),
+    "demo": _l("demo data"),
+    "paid_after_expiry_sold_out": _l(
+        "Paid after the hold expired, but sold out meanwhile: refund."
+    ),
+    "late_refund": _l("Paid after the order was cancelled: refunded automatically."),
+}
+
+
+def note_label(note: str | None) -> str:
+    return "\n".join(str(NOTE_LABELS.get(line, line)) for line in (note or "").splitlines())
+
+
 PAYMENT_METHOD_LABELS = {
     "free": _l("Free"),
     "vietqr": _l("Bank transfer (VietQR)"),

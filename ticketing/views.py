@@ -33,7 +33,9 @@ from ticketing.models import Ticket, TicketType
 from ticketing.util import (
     ORDER_STATE_LABELS,
     PAYMENT_METHOD_LABELS,
+    PAYMENT_STATE_LABELS,
     TICKET_STATE_LABELS,
+    note_label,
     order_from_token,
     order_token,
     waiting_from_token,
@@ -48,6 +50,8 @@ def _labels():
         "ORDER_STATE_LABELS": ORDER_STATE_LABELS,
         "PAYMENT_METHOD_LABELS": PAYMENT_METHOD_LABELS,
         "TICKET_STATE_LABELS": TICKET_STATE_LABELS,
+        "PAYMENT_STATE_LABELS": PAYMENT_STATE_LABELS,
+        "note_label": note_label,
     }
 
 
@@ -93,6 +97,8 @@ def sale_error_message(exc: ops.TicketingError) -> str:
         }[exc.reason]
     if isinstance(exc, ops.PaymentUnavailable):
         return _("Choose one of the payment methods offered.")
+    if isinstance(exc, ops.OfferNotAvailable):
+        return _("This waiting-list offer has expired or was already used.")
     return _("This is not possible now.")
 
 
@@ -457,3 +463,5 @@ from ticketing import (
     statement_views,  # noqa: E402,F401
     stripe_payments,  # noqa: E402,F401
 )
+from ticketing.checkin import api as checkin_api  # noqa: F401
+from ticketing.checkin import views as checkin_views  # noqa: F401

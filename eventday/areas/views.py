@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from eventday.areas.operations import search_areas
 from eventday.areas.util import LEVEL_LABELS
+from eventday.i18n import LOCAL_TZ
 from eventday.permissions import public
 
 bp = Blueprint("areas", __name__, url_prefix="/areas")
@@ -31,7 +32,7 @@ def area_json(area) -> dict:
 def search():
     """JSON for the area picker: ?q=tay giang[&current=1][&level=commune]."""
     query = request.args.get("q", "")[:100]
-    on = dt.date.today() if request.args.get("current") == "1" else None
+    on = dt.datetime.now(LOCAL_TZ).date() if request.args.get("current") == "1" else None
     levels = tuple(v for v in request.args.getlist("level") if v)
     areas = search_areas(query, on=on, levels=levels or None, limit=20) if query.strip() else []
     return jsonify([area_json(a) for a in areas])

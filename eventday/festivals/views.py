@@ -48,6 +48,7 @@ from eventday.festivals.util import (
     render_markdown,
     section_status,
 )
+from eventday.i18n import LOCAL_TZ
 from eventday.permissions import (
     has_festival_role,
     organizer_required,
@@ -85,7 +86,7 @@ def _labels():
 @public
 def index():
     form = FilterForm(request.args)
-    today = dt.date.today()
+    today = dt.datetime.now(LOCAL_TZ).date()  # "upcoming" by the date in Vietnam
     last_day = (
         sa.select(sa.func.max(FestivalDay.day))
         .where(FestivalDay.festival_id == Festival.id)

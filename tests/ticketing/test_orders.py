@@ -149,7 +149,9 @@ def test_unpaid_orders_expire_and_release_their_places(bank_festival, create_tic
     assert second.state == "pending"
     # A late transfer for the expired order takes the place back when one is free.
     ops.record_payment(order, 100000, "late")
-    assert order.state == "expired" and "refund" in order.note  # only 1 place was free
+    assert (
+        order.state == "expired" and "paid_after_expiry_sold_out" in order.note
+    )  # only 1 place was free
 
 
 def test_cancelling_a_free_order_frees_places_and_offers_them_to_the_waiting_list(
@@ -361,3 +363,65 @@ def test_gate_sale_is_paid_at_once_with_one_mail_even_outside_the_sale_window(
         sa.select(OutboxMail.template).where(OutboxMail.recipient == "gate@example.vn")
     ).all()
     assert sent == ["ticketing/order_confirmed"]
+
+
+def test_an_expired_offer_cannot_be_claimed(create_festival, create_ticket_type):
+    festival = create_festival(state="published")
+    ticket_type = create_ticket_type(festival, quota=1)
+    order = order_for(festival, ticket_type, 1)
+    first = ops.join_waiting_list(ticket_type, name="A", email="a@x.vn", phone=None, locale="vi")
+    second = ops.join_waiting_list(ticket_type, name="B", email="b@x.vn", phone=None, locale="vi")
+    ops.cancel_order(order)
+    assert first.state == "offered"
+    first.offer_expires_at = utcnow() - dt.timedelta(seconds=1)
+    db.session.flush()
+    with pytest.raises(ops.OfferNotAvailable):
+        order_for(festival, ticket_type, 1, waiting_entry=first)
+    assert second.state == "offered" and ops.available(ticket_type) == 0
+
+
+def test_invitation_uses_count_tickets_and_come_back_when_an_order_ends(
+    bank_festival, create_ticket_type
+):
+    guest = create_ticket_type(bank_festival, name_vi="Khách", is_hidden=True, price_vnd=0)
+    db.session.add(
+        InvitationCode(
+            festival_id=bank_festival.id, code="KHACH2", ticket_type_id=guest.id, max_uses=2
+        )
+    )
+    db.session.flush()
+    with pytest.raises(ops.InvalidInvitation):
+        order_for(bank_festival, guest, 3, invitation_code="KHACH2")
+    order = order_for(bank_festival, guest, 2, invitation_code="KHACH2")
+    with pytest.raises(ops.InvalidInvitation):
+        order_for(bank_festival, guest, 1, invitation_code="KHACH2")
+    ops.cancel_order(order)
+    assert order_for(bank_festival, guest, 1, invitation_code="KHACH2").state == "paid"
+
+
+def test_approving_an_order_already_paid_confirms_it(bank_festival, create_ticket_type):
+    approval = create_ticket_type(bank_festival, requires_approval=True, price_vnd=40000)
+    order = order_for(bank_festival, approval, 1, payment_method="vietqr")
+    ops.record_payment(order, 40000, "early-transfer")
+    assert order.state == "awaiting_approval"
+    ops.approve_order(order)
+    assert order.state == "paid" and order.tickets[0].state == "valid"
+
+
+def test_a_rolled_back_savepoint_keeps_the_mail_queued_before_it(
+    app, create_festival, create_ticket_type
+):
+    from eventday.mail import _COMMITTED, dispatch_committed
+
+    festival = create_festival(state="published")
+    with app.test_request_context():
+        order_for(festival, create_ticket_type(festival), 1)  # queues a confirmation
+        try:
+            with db.session.begin_nested():
+                db.session.execute(sa.text("SELECT 1"))
+                raise RuntimeError("a failing step inside a savepoint")
+        except RuntimeError:
+            pass
+        db.session.commit()
+        assert db.session.info.get(_COMMITTED)
+        assert dispatch_committed() == 1

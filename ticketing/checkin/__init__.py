@@ -1,0 +1,1 @@
+"""Check-in at the gate: lists, gates, scanner devices, scans (online and offline)."""
