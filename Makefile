@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint fmt translations translations-compile assets bench clean lock
 
-install: $(STAMP) translations-compile
+install: $(STAMP) translations-compile assets
 
 $(STAMP): requirements.lock
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -27,10 +27,15 @@ translations-compile: $(STAMP)
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --omit-header
-	$(BIN)/pybabel compile -d translations -f --statistics 2>&1 | grep -v "^$$" || true
+	$(BIN)/pybabel compile -d translations -f --statistics
 
-assets:
-	@echo "assets: no third-party front-end packages yet (static/vendor/ is filled from npm here)"
+# Third-party browser code comes from npm (package-lock.json pins it) into static/vendor/.
+assets: static/vendor/jsqr/jsQR.js
+
+static/vendor/jsqr/jsQR.js: package-lock.json
+	npm ci --no-audit --no-fund
+	mkdir -p static/vendor/jsqr
+	cp node_modules/jsqr/dist/jsQR.js $@
 
 run: install
 	$(FLASK) db upgrade

@@ -44,7 +44,7 @@ class AttendeeForm(Form):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     phone = StringField(_l("Phone"), validators=[Optional(), phone_check])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
-    participant_group = SelectField(_l("You come as"), choices=[])
+    participant_group = SelectField(_l("You come as"), choices=[], default="")
     home_area = HiddenField(_l("Home commune"))
     share_with_exhibitors = BooleanField(
         _l("Exhibitors may scan my ticket to keep my contact (optional).")

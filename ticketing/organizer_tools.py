@@ -38,7 +38,7 @@ class WalkInForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     phone = StringField(_l("Phone"), validators=[Optional(), phone_check])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
-    participant_group = SelectField(_l("Participant group"), choices=[])
+    participant_group = SelectField(_l("Participant group"), choices=[], default="")
     home_area = HiddenField(_l("Home commune"))
     ticket_type = SelectField(_l("Ticket type"), choices=[], coerce=int)
     cash_received = BooleanField(_l("Cash received (paid tickets)"))

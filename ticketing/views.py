@@ -464,4 +464,10 @@ from ticketing import (
     stripe_payments,  # noqa: E402,F401
 )
 from ticketing.checkin import api as checkin_api  # noqa: F401
+from ticketing.checkin import (  # noqa: F401
+    badges,
+    demo,
+    live,
+    scanner_routes,  # noqa: F401
+)
 from ticketing.checkin import views as checkin_views  # noqa: F401

@@ -50,6 +50,8 @@ def world(app, create_user, create_festival):
         "name": "missing.jpg",
         "filename": "css/app.css",
         "type_id": 1,
+        "device_id": 1,
+        "list_id": 1,
         "ticket_id": 1,
     }
     return {
@@ -151,6 +153,12 @@ def test_public_routes_are_declared(app):
             # Card checkout (signed order link) and the Stripe webhook (Stripe-Signature).
             "ticketing.stripe_checkout",
             "ticketing.stripe_webhook",
+            # Scanner app shell and pairing: a one-time pairing code is the credential; the
+            # check-in API itself needs the device token (api.* routes, not public).
+            "ticketing.pair_scanner",
+            "ticketing.scanner_app",
+            "ticketing.scanner_service_worker",
+            "ticketing.scanner_manifest",
             # JSON API v1: festivals, ticket types, public signing keys, revoked ticket ids.
             "api.openapi_document",
             "api.list_festivals",

@@ -11,6 +11,7 @@ import functools
 import sqlalchemy as sa
 from flask import g, jsonify, request
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from eventday.api import (
     BEARER,
@@ -28,7 +29,7 @@ from eventday.festivals.models import Festival
 from ticketing import signing
 from ticketing.checkin import operations as ops
 from ticketing.checkin.models import ScannerDevice
-from ticketing.models import Ticket
+from ticketing.models import Ticket, TicketType
 
 MAX_BATCH = 500
 SYNC_PAGE = 5000
@@ -55,18 +56,18 @@ def device_required(view):
     return wrapper
 
 
-def _parse_time(raw) -> dt.datetime | None:
+def _parse_time(raw, field: str = "scanned_at") -> dt.datetime | None:
     if raw in (None, ""):
         return None
     if not isinstance(raw, str):
         raise ApiError(
-            422, "invalid_parameter", _("scanned_at must be an ISO 8601 time."), field="scanned_at"
+            422, "invalid_parameter", _("scanned_at must be an ISO 8601 time."), field=field
         )
     try:
         value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ApiError(
-            422, "invalid_parameter", _("scanned_at must be an ISO 8601 time."), field="scanned_at"
+            422, "invalid_parameter", _("scanned_at must be an ISO 8601 time."), field=field
         ) from exc
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
@@ -103,6 +104,10 @@ def _scan_from(device: ScannerDevice, payload: dict, *, offline: bool) -> ops.Sc
     if not isinstance(payload, dict):
         raise ApiError(422, "invalid_body", _("Each scan must be a JSON object."))
     list_id = payload.get("list_id", device.list_id)
+    if isinstance(list_id, bool) or not isinstance(list_id, int):
+        raise ApiError(
+            422, "invalid_parameter", _("This scan is not well formed."), field="list_id"
+        )
     if list_id != device.list_id:
         raise ApiError(
             403,
@@ -126,6 +131,9 @@ def _scan_from(device: ScannerDevice, payload: dict, *, offline: bool) -> ops.Sc
                 nonce=payload.get("nonce") if isinstance(payload.get("nonce"), str) else None,
                 device=device,
                 offline=offline,
+                local_status=payload.get("local_status")
+                if isinstance(payload.get("local_status"), str)
+                else None,
             )
         )
     except ops.CheckinError as exc:
@@ -139,11 +147,12 @@ def _scan_from(device: ScannerDevice, payload: dict, *, offline: bool) -> ops.Sc
 @device_required
 def scan(device: ScannerDevice):
     payload = request.get_json(silent=True)
-    if payload is None:
+    if not isinstance(payload, dict):
         raise ApiError(422, "invalid_body", _("Send the scan as a JSON object."))
     result = _scan_from(device, payload, offline=bool(payload.get("offline", False)))
+    answer = result_json(result)  # before the commit expires the objects it reads
     db.session.commit()
-    return jsonify(result_json(result))
+    return jsonify(answer)
 
 
 @bp.post("/checkin/scans")
@@ -178,26 +187,42 @@ def upload_scans(device: ScannerDevice):
 @device_required
 def sync(device: ScannerDevice):
     """Everything the scanner keeps offline: its list, the festival's public keys, the
-    revocation list and the minimal ticket list, incrementally with ``since``."""
+    revocation list and the minimal ticket list — incrementally with ``since`` and in pages of
+    5,000 with ``after_id`` (the last id of the previous page, while ``complete`` is false)."""
     since = request.args.get("since")
-    since_at = _parse_time(since) if since else None
+    since_at = _parse_time(since, "since") if since else None
+    after_raw = request.args.get("after_id", "0")
+    if not after_raw.isdigit() or len(after_raw) > 10:
+        raise ApiError(
+            422, "invalid_parameter", _("after_id must be a ticket id."), field="after_id"
+        )
+    now = utcnow()
     # A little in the past, so a ticket changed by a transaction still committing now comes
     # again next time (the scanner de-duplicates by id).
-    synced_at = utcnow() - dt.timedelta(minutes=5)
+    synced_at = now - dt.timedelta(minutes=5)
     festival_id = device.festival_id
     checkin_list = device.checkin_list
-    stmt = sa.select(Ticket).where(Ticket.festival_id == festival_id)
+    festival = db.session.get(Festival, festival_id)
+    types = db.session.scalars(
+        sa.select(TicketType)
+        .where(TicketType.festival_id == festival_id)
+        .options(selectinload(TicketType.days))
+    ).all()
+    type_days = {t.id: [d.day.isoformat() for d in t.days] for t in types}
+    stmt = sa.select(Ticket).where(Ticket.festival_id == festival_id, Ticket.id > int(after_raw))
     if checkin_list.ticket_types:
         stmt = stmt.where(Ticket.ticket_type_id.in_([t.id for t in checkin_list.ticket_types]))
     if since_at is not None:
         stmt = stmt.where(Ticket.updated_at > since_at)
     tickets = db.session.scalars(stmt.order_by(Ticket.id).limit(SYNC_PAGE + 1)).all()
-    festival = db.session.get(Festival, festival_id)
-    device.last_seen_at = synced_at
+    page_items = tickets[:SYNC_PAGE]
+    device.last_seen_at = now
     db.session.commit()
     return jsonify(
         synced_at=iso(synced_at),
+        server_time=iso(now),
         complete=len(tickets) <= SYNC_PAGE,
+        next_after_id=page_items[-1].id if len(tickets) > SYNC_PAGE else None,
         device={
             "id": device.id,
             "name": device.name,
@@ -210,6 +235,8 @@ def sync(device: ScannerDevice):
             "track_exits": checkin_list.track_exits,
             "ticket_type_ids": [t.id for t in checkin_list.ticket_types],
             "days": [d.day.isoformat() for d in checkin_list.days],
+            "starts_at": iso(checkin_list.starts_at),
+            "ends_at": iso(checkin_list.ends_at),
         },
         festival={
             "id": festival.id,
@@ -217,6 +244,7 @@ def sync(device: ScannerDevice):
             "name": festival.name_vi,
             "days": [d.day.isoformat() for d in festival.days],
         },
+        ticket_types=[{"id": t.id, "name_vi": t.name_vi, "name_en": t.name_en} for t in types],
         keys=signing.public_keys(festival),
         revoked=signing.revocation_list(festival),
         tickets=[
@@ -224,11 +252,12 @@ def sync(device: ScannerDevice):
                 "id": t.id,
                 "short_code": t.short_code,
                 "name": t.attendee_name,
+                "phone": t.phone,
                 "ticket_type_id": t.ticket_type_id,
                 "state": t.state,
-                "days": [d.day.isoformat() for d in t.ticket_type.days],
+                "days": type_days.get(t.ticket_type_id, []),
             }
-            for t in tickets[:SYNC_PAGE]
+            for t in page_items
         ],
     )
 
@@ -242,6 +271,10 @@ _SCAN_BODY = {
         "type": {"type": "string", "enum": ["entry", "exit"]},
         "scanned_at": {"type": "string", "format": "date-time"},
         "nonce": {"type": "string", "maxLength": 64},
+        "local_status": {
+            "type": "string",
+            "description": "What the phone showed for an offline scan (ok = let in)",
+        },
     },
 }
 _SCAN_RESULT = {
@@ -336,7 +369,13 @@ openapi.add_operation(
                 "in": "query",
                 "required": False,
                 "schema": {"type": "string", "format": "date-time"},
-            }
+            },
+            {
+                "name": "after_id",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+            },
         ],
         "responses": {
             "200": json_response("What the scanner keeps offline", {"type": "object"}),

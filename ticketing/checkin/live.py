@@ -21,6 +21,7 @@ from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
 from eventday.areas.models import Area
@@ -126,23 +127,24 @@ class LiveFigures:
     devices: list[DeviceRow] = field(default_factory=list)
 
     @property
+    def generated_label(self) -> str:
+        return self.now.astimezone(LOCAL_TZ).strftime("%H:%M:%S")
+
+    @property
     def is_today(self) -> bool:
         return self.day.day == self.now.astimezone(LOCAL_TZ).date()
 
-    @property
-    def inside(self) -> int:
-        return sum(row.inside for row in self.lists)
-
     def to_json(self) -> dict:
-        counts = lambda rows: [{"label": r.label, "count": r.count} for r in rows]  # noqa: E731
+        def counts(rows: list[CountRow]) -> list[dict]:
+            return [{"label": r.label, "count": r.count} for r in rows]
+
         return {
             "day": self.day.day.isoformat(),
             "is_today": self.is_today,
             "generated_at": self.now.isoformat(),
-            "generated_label": self.now.astimezone(LOCAL_TZ).strftime("%H:%M:%S"),
+            "generated_label": self.generated_label,
             "arrivals": self.arrivals,
             "people": self.people,
-            "inside": self.inside,
             "buckets": [{"start": b.label, "count": b.count} for b in self.buckets],
             "gates": counts(self.gates),
             "groups": counts(self.groups),
@@ -206,9 +208,7 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 def _on_day(festival: Festival, day: dt.date):
     start, end = day_bounds(day)
-    return sa.and_(
-        Scan.festival_id == festival.id, Scan.scanned_at >= start, Scan.scanned_at < end
-    )
+    return sa.and_(Scan.festival_id == festival.id, Scan.scanned_at >= start, Scan.scanned_at < end)
 
 
 def _is_arrival():
@@ -232,9 +232,7 @@ def _arrivals(festival: Festival, day: dt.date, *columns):
 def arrival_totals(festival: Festival, day: dt.date) -> tuple[int, int]:
     """(arrivals, distinct people) on the day."""
     arrivals, people = db.session.execute(
-        _arrivals(
-            festival, day, sa.func.count(Scan.id), sa.func.count(sa.distinct(Scan.ticket_id))
-        )
+        _arrivals(festival, day, sa.func.count(Scan.id), sa.func.count(sa.distinct(Scan.ticket_id)))
     ).one()
     return arrivals or 0, people or 0
 
@@ -252,9 +250,8 @@ def arrivals_by_quarter(festival: Festival, day: FestivalDay) -> list[Bucket]:
     ).all()
     counts = {int(b): n for b, n in rows}
     midnight = dt.datetime.combine(day.day, dt.time(0), LOCAL_TZ)
-    minutes = lambda t: t.hour * 60 + t.minute  # noqa: E731
-    first = minutes(day.starts_at) // 15
-    last = (minutes(day.ends_at) - 1) // 15 if day.ends_at > day.starts_at else first
+    first = (day.starts_at.hour * 60 + day.starts_at.minute) // 15
+    last = max(first, (day.ends_at.hour * 60 + day.ends_at.minute - 1) // 15)
     if counts:
         first, last = min(first, min(counts)), max(last, max(counts))
     return [Bucket(midnight + i * QUARTER, counts.get(i, 0)) for i in range(first, last + 1)]
@@ -316,7 +313,11 @@ def people_by_area(festival: Festival, day: dt.date, limit: int = AREA_LIMIT) ->
     top, rest = given[:limit], given[limit:]
     areas = {
         a.id: a
-        for a in db.session.scalars(sa.select(Area).where(Area.id.in_([i for i, _n in top])))
+        for a in db.session.scalars(
+            sa.select(Area)
+            .where(Area.id.in_([i for i, _n in top]))
+            .options(selectinload(Area.parent).selectinload(Area.parent))
+        )
     }
     result = [CountRow(areas[i].path_name, n, i) for i, n in top]
     if rest:
@@ -330,7 +331,7 @@ def people_by_area(festival: Festival, day: dt.date, limit: int = AREA_LIMIT) ->
 def inside_by_list(festival: Festival, day: dt.date) -> list[ListInside]:
     """Per check-in list: admitting entries, accepted exits and people admitted on the day."""
     start, end = day_bounds(day)
-    admitting = sa.and_(_is_arrival(), Scan.id.is_not(None))
+    admitting = _is_arrival()
     entries = sa.func.sum(sa.case((admitting, 1), else_=0))
     exits = sa.func.sum(sa.case((sa.and_(Scan.type == "exit", Scan.status == "ok"), 1), else_=0))
     people = sa.func.count(sa.distinct(sa.case((admitting, Scan.ticket_id))))
@@ -381,8 +382,8 @@ def scans_by_device(festival: Festival, day: dt.date) -> list[DeviceRow]:
         sa.select(
             ScannerDevice.id,
             ScannerDevice.name,
-            CheckinList.name,
-            Gate.name,
+            CheckinList.name.label("list_name"),
+            Gate.name.label("gate_name"),
             counts.c.scans,
             counts.c.ok,
             counts.c.last_scan_at,
@@ -400,31 +401,18 @@ def scans_by_device(festival: Festival, day: dt.date) -> list[DeviceRow]:
     ).all()
     return [
         DeviceRow(
-            id=device_id,
-            name=name,
-            list_name=list_name,
-            gate_name=gate_name,
-            scans=int(scans or 0),
-            ok=int(ok or 0),
-            # The subquery's max() comes back as text on SQLite: read it as UTC.
-            last_scan_at=_as_utc(last_scan),
-            last_seen_at=last_seen,
-            revoked=revoked_at is not None,
+            id=r.id,
+            name=r.name,
+            list_name=r.list_name,
+            gate_name=r.gate_name,
+            scans=int(r.scans or 0),
+            ok=int(r.ok or 0),
+            last_scan_at=r.last_scan_at,
+            last_seen_at=r.last_seen_at,
+            revoked=r.revoked_at is not None,
         )
-        for device_id, name, list_name, gate_name, scans, ok, last_scan, last_seen, revoked_at in (
-            rows
-        )
+        for r in rows
     ]
-
-
-def _as_utc(value) -> dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
 
 
 def live_figures(festival: Festival, day: FestivalDay, now: dt.datetime | None = None):

@@ -10,23 +10,40 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload, load_only
 
 from eventday.db import utcnow
 from eventday.extensions import db
-from eventday.festivals.models import Festival
+from eventday.festivals.models import Festival, FestivalDay
 from eventday.i18n import LOCAL_TZ
 from ticketing import codes, signing
-from ticketing.checkin.models import CheckinList, Gate, Scan, ScannerDevice
-from ticketing.models import Ticket
+from ticketing.checkin.models import (
+    CheckinList,
+    Gate,
+    Scan,
+    ScannerDevice,
+    checkin_list_days,
+    checkin_list_types,
+)
+from ticketing.models import FestivalKey, Ticket, TicketType, ticket_type_days
 
 PAIRING_HOURS = 24
 # A device clock further ahead than this is not trusted: the server's time is used instead.
 MAX_FUTURE_SKEW = dt.timedelta(minutes=5)
 # Offline queues may be old, but not older than the festival plus some days.
 MAX_PAST = dt.timedelta(days=30)
+# A device's last contact is refreshed at most this often: not one UPDATE (and a row lock on
+# the device) per scan.
+LAST_SEEN_RESOLUTION = dt.timedelta(minutes=1)
+# Festival public keys are kept per process this long; a code signed with a key id not in the
+# cache reloads them at once (a new key after a rotation verifies from its first scan).
+KEY_CACHE_SECONDS = 300
 
 
 class CheckinError(Exception):
@@ -46,6 +63,8 @@ class ScanRequest:
     device: ScannerDevice | None = None
     gate: Gate | None = None
     offline: bool = False
+    # What the phone showed when it scanned offline ("ok" = it let the person in).
+    local_status: str | None = None
 
 
 @dataclass
@@ -140,8 +159,11 @@ def staff_device(user, festival: Festival, checkin_list: CheckinList) -> tuple[S
 def device_for_token(token: str) -> ScannerDevice | None:
     if not token.startswith("eds_"):
         return None
+    # One query: the scan needs the device's list too.
     device = db.session.scalar(
-        sa.select(ScannerDevice).where(ScannerDevice.token_hash == _hash(token))
+        sa.select(ScannerDevice)
+        .where(ScannerDevice.token_hash == _hash(token))
+        .options(joinedload(ScannerDevice.checkin_list))
     )
     if device is None or device.revoked_at is not None:
         return None
@@ -159,16 +181,58 @@ def revoke_device(device: ScannerDevice) -> None:
 
 
 def lock_ticket(ticket_id: int) -> Ticket | None:
-    """Row lock on the ticket for the length of the transaction (no-op on SQLite)."""
+    """Row lock on the ticket for the length of the transaction (no-op on SQLite), with its
+    type in the same query: only the columns a scan reads (others load if touched)."""
     return db.session.scalar(
         sa.select(Ticket)
         .where(Ticket.id == ticket_id)
-        .with_for_update()
+        .options(
+            load_only(
+                Ticket.festival_id,
+                Ticket.ticket_type_id,
+                Ticket.state,
+                Ticket.short_code,
+                Ticket.attendee_name,
+            ),
+            joinedload(Ticket.ticket_type, innerjoin=True).load_only(
+                TicketType.festival_id, TicketType.name_vi, TicketType.name_en
+            ),
+        )
+        .with_for_update(of=Ticket)
         .execution_options(populate_existing=True)
     )
 
 
-def _resolve_ticket(festival: Festival, request: ScanRequest) -> Ticket | None:
+def _public_keys(festival_id: int, *, refresh: bool = False) -> dict[int, bytes]:
+    """The festival's public keys by key id, cached per app and process (KEY_CACHE_SECONDS)."""
+    cache = current_app.extensions.setdefault("checkin_public_keys", {})
+    entry = cache.get(festival_id)
+    now = time.monotonic()
+    if refresh or entry is None or now - entry[0] > KEY_CACHE_SECONDS:
+        rows = db.session.execute(
+            sa.select(FestivalKey.key_id, FestivalKey.public_key).where(
+                FestivalKey.festival_id == festival_id
+            )
+        )
+        entry = cache[festival_id] = (now, {key_id: bytes(raw) for key_id, raw in rows})
+    return entry[1]
+
+
+def _verify(raw: str, festival_id: int) -> signing.TicketClaims:
+    """``signing.verify_for_festival`` with the cached keys; TicketCodeError if not valid."""
+    try:
+        claims = signing.decode_and_verify(raw, _public_keys(festival_id))
+    except signing.TicketCodeError as exc:
+        if exc.reason != "unknown_key":
+            raise
+        claims = signing.decode_and_verify(raw, _public_keys(festival_id, refresh=True))
+    if claims.festival_id != festival_id:
+        raise signing.TicketCodeError("festival", "ticket belongs to another festival")
+    return claims
+
+
+def _resolve_ticket_id(festival_id: int, request: ScanRequest) -> int | None:
+    """The id the code names — a QR text verified offline-style, or a typed short code."""
     raw = (request.code or "").strip()
     short = request.short_code
     if raw and not raw.upper().startswith("EDT"):
@@ -176,28 +240,48 @@ def _resolve_ticket(festival: Festival, request: ScanRequest) -> Ticket | None:
         raw = ""
     if raw:
         try:
-            claims = signing.verify_for_festival(raw, festival)
+            return _verify(raw, festival_id).ticket_id
         except signing.TicketCodeError:
             return None
-        ticket = db.session.get(Ticket, claims.ticket_id)
-        if ticket is None or ticket.festival_id != festival.id:
-            return None
-        return ticket
     if short:
         code = codes.normalize_code(short)
         if len(code) != 8:
             return None
         return db.session.scalar(
-            sa.select(Ticket).where(Ticket.festival_id == festival.id, Ticket.short_code == code)
+            sa.select(Ticket.id).where(Ticket.festival_id == festival_id, Ticket.short_code == code)
         )
     return None
 
 
-def _admitted_days(ticket: Ticket, checkin_list: CheckinList) -> set[dt.date]:
-    days = {d.day for d in (ticket.ticket_type.days or ticket.ticket_type.festival.days)}
-    if checkin_list.days:
-        days &= {d.day for d in checkin_list.days}
-    return days
+def _list_rules(checkin_list: CheckinList, ticket: Ticket) -> tuple[set[int], set[dt.date]]:
+    """(the list's ticket type ids — empty: all —, the days this ticket is admitted on this
+    list), read in one query: the list's types and days, the type's days, the festival's."""
+    no_id, no_day = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), sa.Date)
+    rows = db.session.execute(
+        sa.union_all(
+            sa.select(sa.literal("list_type"), checkin_list_types.c.ticket_type_id, no_day).where(
+                checkin_list_types.c.list_id == checkin_list.id
+            ),
+            sa.select(sa.literal("list_day"), no_id, FestivalDay.day)
+            .join(checkin_list_days, checkin_list_days.c.festival_day_id == FestivalDay.id)
+            .where(checkin_list_days.c.list_id == checkin_list.id),
+            sa.select(sa.literal("type_day"), no_id, FestivalDay.day)
+            .join(ticket_type_days, ticket_type_days.c.festival_day_id == FestivalDay.id)
+            .where(ticket_type_days.c.ticket_type_id == ticket.ticket_type_id),
+            sa.select(sa.literal("festival_day"), no_id, FestivalDay.day).where(
+                FestivalDay.festival_id == ticket.festival_id
+            ),
+        )
+    ).all()
+    found: dict[str, set] = {"list_type": set(), "list_day": set(), "type_day": set()}
+    found["festival_day"] = set()
+    for kind, type_id, day in rows:
+        found[kind].add(type_id if kind == "list_type" else day)
+    # A type without days admits every festival day; a list without days, every admitted day.
+    days = found["type_day"] or found["festival_day"]
+    if found["list_day"]:
+        days &= found["list_day"]
+    return found["list_type"], days
 
 
 def _scan_time(request: ScanRequest, now: dt.datetime) -> tuple[dt.datetime, bool]:
@@ -216,24 +300,23 @@ def scan_ticket(request: ScanRequest) -> ScanResult:
     the first answer and changes nothing. Offline scans keep their original time; on a
     single-entry list the earliest admission wins and later ones are marked duplicates."""
     checkin_list = request.checkin_list
-    festival = db.session.get(Festival, checkin_list.festival_id)
+    festival_id = checkin_list.festival_id
     if request.type not in ("entry", "exit"):
         raise CheckinError("bad_type")
     nonce = (request.nonce or "").strip() or secrets.token_hex(16)
     if len(nonce) > 64:
         raise CheckinError("bad_nonce")
-    previous = db.session.scalar(sa.select(Scan).where(Scan.nonce == nonce))
-    if previous is not None:
-        return ScanResult(previous, previous.ticket, _first_admission(previous), replayed=True)
-
     now = utcnow()
     scanned_at, skewed = _scan_time(request, now)
-    gate = request.gate or (request.device.gate if request.device else None)
+    if request.gate is not None:
+        gate_id = request.gate.id
+    else:
+        gate_id = request.device.gate_id if request.device else None
     scan = Scan(
-        festival_id=festival.id,
+        festival_id=festival_id,
         list_id=checkin_list.id,
         device_id=request.device.id if request.device else None,
-        gate_id=gate.id if gate else None,
+        gate_id=gate_id,
         type=request.type,
         nonce=nonce,
         scanned_at=scanned_at,
@@ -241,30 +324,79 @@ def scan_ticket(request: ScanRequest) -> ScanResult:
         offline=request.offline,
         raw_code=((request.code or request.short_code or "")[:200]),
     )
-    if request.device is not None:
-        request.device.last_seen_at = now
+    scan._local_status = request.local_status  # not a column: read by _decide
+    device = request.device
+    if device is not None and (
+        device.last_seen_at is None or now - device.last_seen_at >= LAST_SEEN_RESOLUTION
+    ):
+        device.last_seen_at = now
 
-    found = _resolve_ticket(festival, request)
-    ticket = lock_ticket(found.id) if found is not None else None
+    found = _resolve_ticket_id(festival_id, request)
+    ticket = lock_ticket(found) if found is not None else None
+    if ticket is not None and ticket.festival_id != festival_id:
+        ticket = None
+    # After the lock, one query for both: an earlier upload of this nonce (a replay) and the
+    # ticket's admission on this list.
+    previous, admission = _replay_and_admission(
+        nonce, checkin_list.id, ticket.id if ticket is not None else None
+    )
+    if previous is not None:
+        first = _first_admission(previous, admission)
+        return ScanResult(previous, previous.ticket, first, replayed=True)
     first = None
     if ticket is None:
         scan.status = "invalid"
     else:
         scan.ticket_id = ticket.id
-        scan.status, first = _decide(ticket, checkin_list, scan)
-    db.session.add(scan)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except sa.exc.IntegrityError:
+        scan.status, first = _decide(ticket, checkin_list, scan, admission)
+    if scan.id is not None:  # already written (the earliest offline admission took over)
+        return ScanResult(scan, ticket, first, clock_skew=skewed)
+    stored = _insert_scan(scan)
+    if stored is None:
+        twin = db.session.scalar(sa.select(Scan).where(Scan.nonce == nonce))
+        if twin is not None:  # the same scan uploaded twice at once: the other one counts
+            return ScanResult(twin, twin.ticket, _first_admission(twin), replayed=True)
         # The unique index caught a second admission the lock did not (the lock is the first
         # line of defence; this is the last): answer as for a ticket already inside.
         scan.admits = False
         scan.status = "already_checked_in"
-        db.session.add(scan)
-        db.session.flush()
+        stored = _insert_scan(scan)
         first = _admission(checkin_list.id, scan.ticket_id)
-    return ScanResult(scan, ticket, first, clock_skew=skewed)
+    return ScanResult(stored, ticket, first, clock_skew=skewed)
+
+
+def _insert_scan(scan: Scan) -> Scan | None:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING``: the stored scan, or None if a unique rule
+    (the nonce; one admission per ticket and single-entry list) already has its row. A failed
+    insert leaves the transaction usable without a SAVEPOINT (two round trips fewer)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    row = {}
+    for column in Scan.__table__.columns:
+        if column.primary_key:
+            continue
+        value = getattr(scan, column.key)
+        if value is None and column.default is not None:
+            value = column.default.arg(None) if column.default.is_callable else column.default.arg
+        row[column.key] = value
+    return db.session.scalar(insert(Scan).values(**row).on_conflict_do_nothing().returning(Scan))
+
+
+def _replay_and_admission(
+    nonce: str, list_id: int, ticket_id: int | None
+) -> tuple[Scan | None, Scan | None]:
+    """(the scan already stored with this nonce, the ticket's admitting scan on the list)."""
+    condition = Scan.nonce == nonce
+    if ticket_id is not None:
+        admits = sa.and_(Scan.list_id == list_id, Scan.ticket_id == ticket_id, Scan.admits)
+        condition = sa.or_(condition, admits)
+    previous = admission = None
+    for row in db.session.scalars(sa.select(Scan).where(condition)):
+        if row.nonce == nonce:
+            previous = row
+        if row.admits and row.list_id == list_id and row.ticket_id == ticket_id:
+            admission = row
+    return previous, admission
 
 
 def _admission(list_id: int, ticket_id: int | None) -> Scan | None:
@@ -275,23 +407,26 @@ def _admission(list_id: int, ticket_id: int | None) -> Scan | None:
     )
 
 
-def _first_admission(scan: Scan) -> Scan | None:
+def _first_admission(scan: Scan, known: Scan | None = None) -> Scan | None:
     if scan.status != "already_checked_in":
         return None
+    if known is not None and (known.list_id, known.ticket_id) == (scan.list_id, scan.ticket_id):
+        return known
     return _admission(scan.list_id, scan.ticket_id)
 
 
-def _decide(ticket: Ticket, checkin_list: CheckinList, scan: Scan) -> tuple[str, Scan | None]:
+def _decide(
+    ticket: Ticket, checkin_list: CheckinList, scan: Scan, admission: Scan | None
+) -> tuple[str, Scan | None]:
     if ticket.state == "reserved":
         return "unpaid", None
     if ticket.state != "valid":
         return "revoked", None
-    if checkin_list.ticket_types and ticket.ticket_type_id not in {
-        t.id for t in checkin_list.ticket_types
-    }:
+    list_types, admitted_days = _list_rules(checkin_list, ticket)
+    if list_types and ticket.ticket_type_id not in list_types:
         return "wrong_list", None
     local_day = scan.scanned_at.astimezone(LOCAL_TZ).date()
-    if local_day not in _admitted_days(ticket, checkin_list):
+    if local_day not in admitted_days:
         return "wrong_day", None
     if checkin_list.starts_at and scan.scanned_at < checkin_list.starts_at:
         return "wrong_day", None
@@ -300,13 +435,15 @@ def _decide(ticket: Ticket, checkin_list: CheckinList, scan: Scan) -> tuple[str,
     if scan.type == "exit":
         return "ok", None
     if checkin_list.single_entry:
-        admission = _admission(checkin_list.id, ticket.id)
         if admission is None:
             scan.admits = True
             return "ok", None
-        if scan.scanned_at < admission.scanned_at:
+        if scan.offline and scan.scanned_at < admission.scanned_at:
             # An offline scan from another gate happened first: it becomes the admission and
-            # the one already recorded is listed as the duplicate after sync.
+            # the one already recorded is listed as the duplicate after sync. Only an offline
+            # scan (already answered green on the phone): an online scan is answered now, and
+            # its time, taken before the lock, may precede an admission committed meanwhile —
+            # taking the admission over would show two gates green for one ticket.
             admission.admits = False
             db.session.flush()
             scan.admits = True
@@ -315,7 +452,9 @@ def _decide(ticket: Ticket, checkin_list: CheckinList, scan: Scan) -> tuple[str,
             db.session.flush()
             admission.duplicate_of_id = scan.id
             return "ok", None
-        scan.duplicate_of_id = admission.id if scan.offline else None
+        # Only a second admission is a "duplicate after sync": the phone let the person in.
+        let_in = scan.offline and request_local_status_ok(scan)
+        scan.duplicate_of_id = admission.id if let_in else None
         return "already_checked_in", admission
     if checkin_list.track_exits:
         last = db.session.scalar(
@@ -331,6 +470,10 @@ def _decide(ticket: Ticket, checkin_list: CheckinList, scan: Scan) -> tuple[str,
         if last is not None and last.type == "entry":
             return "already_checked_in", last
     return "ok", None
+
+
+def request_local_status_ok(scan: Scan) -> bool:
+    return getattr(scan, "_local_status", None) in (None, "ok")
 
 
 def duplicates_after_sync(festival: Festival) -> list[Scan]:
