@@ -60,6 +60,7 @@ fmt: $(STAMP)
 bench: install
 	$(BIN)/python -m bench.pages --quick
 	$(BIN)/python -m bench.ticket_rush --quick
+	$(BIN)/python -m bench.checkin --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
