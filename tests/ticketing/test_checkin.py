@@ -851,3 +851,37 @@ def test_sync_rejects_a_bad_since(client, world):
     )
     assert response.status_code == 422
     assert_error(response.get_json(), "invalid_parameter", "since")
+
+
+# --------------------------------------------------------------------------- last line of defence
+
+
+def test_unique_index_turns_a_missed_admission_into_already_checked_in(client, world, monkeypatch):
+    """If the decision missed the admission (what the row lock prevents on PostgreSQL), the
+    partial unique index refuses the second one and the gate gets amber, not an error."""
+    ticket = world.ticket()
+    code = qr(ticket)
+    first = scan(client, world, "main", code=code)[1]
+    real = ops._replay_and_admission
+    monkeypatch.setattr(ops, "_replay_and_admission", lambda n, lst, t: (real(n, lst, t)[0], None))
+    status, body = scan(client, world, "ocop", code=code)
+    assert (status, body["status"]) == (200, "already_checked_in")
+    assert body["first_scan"]["gate"] == "Cổng chính"
+    assert parse(body["first_scan"]["at"]) == parse(first["scanned_at"])
+    assert len(admissions(world.entrance, ticket)) == 1
+    assert len(scans_of(ticket)) == 2  # the refused scan is recorded all the same
+
+
+def test_same_nonce_uploaded_twice_at_once_is_a_replay(client, world, monkeypatch):
+    """Two uploads of one queued scan racing (a retry while the first is still running): the
+    nonce's unique constraint keeps one row and the second answer is the first's."""
+    ticket = world.ticket()
+    same = nonce()
+    first = scan(client, world, code=qr(ticket), nonce=same)[1]
+    real = ops._replay_and_admission
+    monkeypatch.setattr(ops, "_replay_and_admission", lambda n, lst, t: (None, real(n, lst, t)[1]))
+    status, body = scan(client, world, code=qr(ticket), nonce=same)
+    assert status == 200
+    assert body["replayed"] is True
+    assert (body["status"], body["scanned_at"]) == ("ok", first["scanned_at"])
+    assert len(scans_of(ticket)) == 1

@@ -8,15 +8,17 @@ single-entry list: two gates cannot both admit one ticket, whatever the concurre
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import joinedload, load_only, make_transient_to_detached
 
 from eventday.db import utcnow
 from eventday.extensions import db
@@ -159,12 +161,7 @@ def staff_device(user, festival: Festival, checkin_list: CheckinList) -> tuple[S
 def device_for_token(token: str) -> ScannerDevice | None:
     if not token.startswith("eds_"):
         return None
-    # One query: the scan needs the device's list too.
-    device = db.session.scalar(
-        sa.select(ScannerDevice)
-        .where(ScannerDevice.token_hash == _hash(token))
-        .options(joinedload(ScannerDevice.checkin_list))
-    )
+    device = db.session.scalar(_statements().device_by_token, {"token_hash": _hash(token)})
     if device is None or device.revoked_at is not None:
         return None
     return device
@@ -180,13 +177,19 @@ def revoke_device(device: ScannerDevice) -> None:
 # --------------------------------------------------------------------------- scanning
 
 
-def lock_ticket(ticket_id: int) -> Ticket | None:
-    """Row lock on the ticket for the length of the transaction (no-op on SQLite), with its
-    type in the same query: only the columns a scan reads (others load if touched)."""
-    return db.session.scalar(
-        sa.select(Ticket)
-        .where(Ticket.id == ticket_id)
+# The statements of a scan, built once on first use (after all models are mapped): building
+# a select with its loader options costs more than running it; each scan only binds values.
+@functools.cache
+def _statements() -> SimpleNamespace:
+    no_id, no_day = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), sa.Date)
+    return SimpleNamespace(
+        device_by_token=sa.select(ScannerDevice)
+        .where(ScannerDevice.token_hash == sa.bindparam("token_hash"))
+        .options(joinedload(ScannerDevice.checkin_list)),  # one query: a scan needs the list
+        lock_ticket=sa.select(Ticket)
+        .where(Ticket.id == sa.bindparam("ticket_id"))
         .options(
+            # Only the columns a scan reads (any other loads if touched), the type joined.
             load_only(
                 Ticket.festival_id,
                 Ticket.ticket_type_id,
@@ -199,8 +202,38 @@ def lock_ticket(ticket_id: int) -> Ticket | None:
             ),
         )
         .with_for_update(of=Ticket)
-        .execution_options(populate_existing=True)
+        .execution_options(populate_existing=True),
+        replay_or_admission=sa.select(Scan).where(
+            sa.or_(
+                Scan.nonce == sa.bindparam("nonce"),
+                sa.and_(
+                    Scan.list_id == sa.bindparam("list_id"),
+                    Scan.ticket_id == sa.bindparam("ticket_id"),
+                    Scan.admits,
+                ),
+            )
+        ),
+        list_rules=sa.union_all(
+            sa.select(sa.literal("list_type"), checkin_list_types.c.ticket_type_id, no_day).where(
+                checkin_list_types.c.list_id == sa.bindparam("list_id")
+            ),
+            sa.select(sa.literal("list_day"), no_id, FestivalDay.day)
+            .join(checkin_list_days, checkin_list_days.c.festival_day_id == FestivalDay.id)
+            .where(checkin_list_days.c.list_id == sa.bindparam("list_id")),
+            sa.select(sa.literal("type_day"), no_id, FestivalDay.day)
+            .join(ticket_type_days, ticket_type_days.c.festival_day_id == FestivalDay.id)
+            .where(ticket_type_days.c.ticket_type_id == sa.bindparam("ticket_type_id")),
+            sa.select(sa.literal("festival_day"), no_id, FestivalDay.day).where(
+                FestivalDay.festival_id == sa.bindparam("festival_id")
+            ),
+        ),
     )
+
+
+def lock_ticket(ticket_id: int) -> Ticket | None:
+    """Row lock on the ticket for the length of the transaction (no-op on SQLite), with its
+    type in the same query."""
+    return db.session.scalar(_statements().lock_ticket, {"ticket_id": ticket_id})
 
 
 def _public_keys(festival_id: int, *, refresh: bool = False) -> dict[int, bytes]:
@@ -256,22 +289,13 @@ def _resolve_ticket_id(festival_id: int, request: ScanRequest) -> int | None:
 def _list_rules(checkin_list: CheckinList, ticket: Ticket) -> tuple[set[int], set[dt.date]]:
     """(the list's ticket type ids — empty: all —, the days this ticket is admitted on this
     list), read in one query: the list's types and days, the type's days, the festival's."""
-    no_id, no_day = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), sa.Date)
     rows = db.session.execute(
-        sa.union_all(
-            sa.select(sa.literal("list_type"), checkin_list_types.c.ticket_type_id, no_day).where(
-                checkin_list_types.c.list_id == checkin_list.id
-            ),
-            sa.select(sa.literal("list_day"), no_id, FestivalDay.day)
-            .join(checkin_list_days, checkin_list_days.c.festival_day_id == FestivalDay.id)
-            .where(checkin_list_days.c.list_id == checkin_list.id),
-            sa.select(sa.literal("type_day"), no_id, FestivalDay.day)
-            .join(ticket_type_days, ticket_type_days.c.festival_day_id == FestivalDay.id)
-            .where(ticket_type_days.c.ticket_type_id == ticket.ticket_type_id),
-            sa.select(sa.literal("festival_day"), no_id, FestivalDay.day).where(
-                FestivalDay.festival_id == ticket.festival_id
-            ),
-        )
+        _statements().list_rules,
+        {
+            "list_id": checkin_list.id,
+            "ticket_type_id": ticket.ticket_type_id,
+            "festival_id": ticket.festival_id,
+        },
     ).all()
     found: dict[str, set] = {"list_type": set(), "list_day": set(), "type_day": set()}
     found["festival_day"] = set()
@@ -369,29 +393,49 @@ def _insert_scan(scan: Scan) -> Scan | None:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING``: the stored scan, or None if a unique rule
     (the nonce; one admission per ticket and single-entry list) already has its row. A failed
     insert leaves the transaction usable without a SAVEPOINT (two round trips fewer)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     row = {}
-    for column in Scan.__table__.columns:
-        if column.primary_key:
-            continue
+    for column in _scan_columns():
         value = getattr(scan, column.key)
         if value is None and column.default is not None:
             value = column.default.arg(None) if column.default.is_callable else column.default.arg
         row[column.key] = value
-    return db.session.scalar(insert(Scan).values(**row).on_conflict_do_nothing().returning(Scan))
+    statement = _insert_statement(db.session.get_bind().dialect.name)
+    scan_id = db.session.execute(statement, row).scalar()
+    if scan_id is None:
+        return None
+    # A Core INSERT (an ORM one costs twice as much): the object becomes the stored row.
+    for key, value in row.items():
+        setattr(scan, key, value)
+    scan.id = scan_id
+    make_transient_to_detached(scan)
+    db.session.add(scan)
+    return scan
+
+
+@functools.cache
+def _scan_columns() -> tuple[sa.Column, ...]:
+    return tuple(c for c in Scan.__table__.columns if not c.primary_key)
+
+
+@functools.cache
+def _insert_statement(dialect: str):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {c.key: sa.bindparam(c.key, type_=c.type) for c in _scan_columns()}
+    return (
+        insert(Scan.__table__)
+        .values(values)
+        .on_conflict_do_nothing()
+        .returning(Scan.__table__.c.id)
+    )
 
 
 def _replay_and_admission(
     nonce: str, list_id: int, ticket_id: int | None
 ) -> tuple[Scan | None, Scan | None]:
     """(the scan already stored with this nonce, the ticket's admitting scan on the list)."""
-    condition = Scan.nonce == nonce
-    if ticket_id is not None:
-        admits = sa.and_(Scan.list_id == list_id, Scan.ticket_id == ticket_id, Scan.admits)
-        condition = sa.or_(condition, admits)
+    params = {"nonce": nonce, "list_id": list_id, "ticket_id": ticket_id}
     previous = admission = None
-    for row in db.session.scalars(sa.select(Scan).where(condition)):
+    for row in db.session.scalars(_statements().replay_or_admission, params):
         if row.nonce == nonce:
             previous = row
         if row.admits and row.list_id == list_id and row.ticket_id == ticket_id:
