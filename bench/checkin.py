@@ -12,9 +12,10 @@ claims with the festival's key, and a sample is checked byte for byte against
 Two gunicorn servers with the same settings (--preload, 3 workers x 4 gthread threads,
 keep-alive): the app, and ``bench/_checkin_baseline.py`` whose one route does one
 ``UPDATE … RETURNING`` through psycopg on a table of the same 20,000 codes. The same client
-drives both: 32 scanner clients, each a keep-alive HTTP/1.1 connection with its own device token, sending
-``POST /api/v1/checkin/scan {"code", "list_id", "type", "scanned_at", "nonce"}`` back to back,
-each on its own share of the tickets (distinct tickets: every answer should be ``ok``).
+drives both: 32 scanner clients, each a keep-alive HTTP/1.1 connection with its own device
+token, sending ``POST /api/v1/checkin/scan {"code", "list_id", "type", "scanned_at",
+"nonce"}`` back to back, each on its own share of the tickets (distinct tickets: every
+answer should be ``ok``).
 Timed phases: baseline, app, baseline again (the baseline figure is the mean of both, against
 drift). Then an untimed storm: all 32 clients scan the same tickets at once — each must be
 answered ``ok`` exactly once — and the database is checked for double admissions (more than one
