@@ -15,7 +15,6 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -28,14 +27,9 @@ from wtforms.validators import (
     Optional,
     Regexp,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from eventday.accounts.forms import LANGUAGE_CHOICES, phone_check
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+from eventday.festivals.forms import MultiCheckboxField
 
 
 class AttendeeForm(Form):

@@ -59,16 +59,19 @@ def device_required(view):
 def _parse_time(raw, field: str = "scanned_at") -> dt.datetime | None:
     if raw in (None, ""):
         return None
-    if not isinstance(raw, str):
+    value = None
+    if isinstance(raw, str):
+        try:
+            value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            value = None
+    if value is None:
         raise ApiError(
-            422, "invalid_parameter", _("scanned_at must be an ISO 8601 time."), field=field
+            422,
+            "invalid_parameter",
+            _("%(field)s must be an ISO 8601 time.", field=field),
+            field=field,
         )
-    try:
-        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ApiError(
-            422, "invalid_parameter", _("scanned_at must be an ISO 8601 time."), field=field
-        ) from exc
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 

@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from eventday.accounts.forms import EmptyForm
 from eventday.extensions import db
+from eventday.festivals.forms import MultiCheckboxField
 from eventday.festivals.models import Festival, FestivalDay
 from eventday.festivals.util import register_section
 from eventday.i18n import localized
@@ -23,11 +23,6 @@ from ticketing.checkin.models import CheckinList, Gate, ScannerDevice
 from ticketing.forms import choices
 from ticketing.models import TicketType
 from ticketing.views import bp
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class GateForm(FlaskForm):
