@@ -14,13 +14,16 @@ keep-alive): the app, and ``bench/_checkin_baseline.py`` whose one route does on
 ``UPDATE … RETURNING`` through psycopg on a table of the same 20,000 codes. The same client
 drives both: 32 scanner clients, each a keep-alive HTTP/1.1 connection with its own device
 token, sending ``POST /api/v1/checkin/scan {"code", "list_id", "type", "scanned_at",
-"nonce"}`` back to back, each on its own share of the tickets (distinct tickets: every
-answer should be ``ok``).
+"nonce"}`` back to back on distinct tickets (every answer should be ``ok``); the scanners
+of a client process draw from one queue of tickets, so none runs out before the others.
 Timed phases: baseline, app, baseline again (the baseline figure is the mean of both, against
-drift). Then an untimed storm: all 32 clients scan the same tickets at once — each must be
-answered ``ok`` exactly once — and the database is checked for double admissions (more than one
-admitting scan per list and ticket). Last, Chromium (Playwright, headless) verifies 5,000 of
-the tickets' Ed25519 signatures with WebCrypto, timed inside the page.
+drift). Then a paced phase: the app at 160 scans/s in all (each scanner one scan every
+0.2 s, open loop: latency counts from each scan's due time), the latency a gate sees when the
+server is not saturated (``paced_p99_ms``). Then an untimed storm: all 32 clients scan the
+same tickets at once — each must be answered ``ok`` exactly once — and the database is checked
+for double admissions (more than one admitting scan per list and ticket). Last, Chromium
+(Playwright, headless) verifies 5,000 of the tickets' Ed25519 signatures with WebCrypto, timed
+inside the page.
 
     python -m bench.checkin [--quick] [--database-url URL] [--client-procs N]
                             [--workers N] [--threads N]
@@ -31,6 +34,7 @@ Client: raw HTTP/1.1 over blocking sockets, one thread per scanner, in --client-
 from __future__ import annotations
 
 import argparse
+import collections
 import http.client
 import json
 import math
@@ -55,6 +59,7 @@ GATES = 4
 STORM_TICKETS = 100  # scanned by every client at once, untimed (--quick: 16)
 SAMPLE_CHECKED = 50  # QR texts compared with signing.sign_ticket
 OFFLINE_VERIFICATIONS = 5_000
+PACED_RATE = 160  # scans/s from all scanners in the paced phase: 5 per scanner per second
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -463,36 +468,61 @@ def _client_process(job: dict, shares: list[tuple[str, list[str]]], barrier, res
     wrapped = [0]
     lock = threading.Lock()
 
-    def scanner(token: str, codes: list[str]) -> None:
+    # Timed phases: the process's scanners draw from one queue of their distinct tickets (a
+    # thread the scheduler favours does not run out while the others still have some).
+    # The storm: each scanner goes once through its own list.
+    pool = collections.deque(code for _token, codes in shares for code in codes)
+    everything = list(pool)
+
+    def next_code(codes: list[str], i: int) -> str | None:
+        if not job["duration"]:
+            return codes[i] if i < len(codes) else None
+        try:
+            return pool.popleft()  # atomic: no lock needed
+        except IndexError:
+            with lock:
+                if not pool:
+                    pool.extend(everything)  # ran out of distinct tickets: scan them again
+                    wrapped[0] += 1
+            return pool.popleft()
+
+    interval = job.get("interval", 0.0)  # paced: each scanner one scan every `interval` s
+
+    def scanner(n: int, token: str, codes: list[str]) -> None:
         client = Scanner(job["port"], token, job["list_id"])
         mine: list[tuple[float, float, int, str, str]] = []
-        laps = 0
         try:
             client._connect()
             barrier.wait(timeout=120)
-            deadline = time.monotonic() + job["duration"]
+            began = time.monotonic()
+            deadline = began + job["duration"]
             i = 0
             while True:
                 if job["duration"] and time.monotonic() >= deadline:
                     break
-                if i == len(codes):
-                    if not job["duration"]:
-                        break  # a fixed list (the storm): once through
-                    i, laps = 0, laps + 1  # ran out of distinct tickets: scan them again
-                started = time.monotonic()
+                code = next_code(codes, i)
+                if code is None:
+                    break
+                if interval:
+                    # Open loop: the scan is due at its slot (scanners staggered); a late
+                    # answer counts from the slot, so a slow server cannot hide its queue.
+                    due = began + interval * (i + n / len(shares))
+                    time.sleep(max(0.0, due - time.monotonic()))
+                    started = due
+                else:
+                    started = time.monotonic()
                 try:
-                    status, answer = client.scan(codes[i])
+                    status, answer = client.scan(code)
                 except OSError as exc:
                     status, answer = 0, f"error {type(exc).__name__}"
-                mine.append((started, time.monotonic(), status, answer, codes[i]))
+                mine.append((started, time.monotonic(), status, answer, code))
                 i += 1
         finally:
             client.close()
         with lock:
             out.extend(mine)
-            wrapped[0] += laps
 
-    threads = [threading.Thread(target=scanner, args=share) for share in shares]
+    threads = [threading.Thread(target=scanner, args=(n, *share)) for n, share in enumerate(shares)]
     for t in threads:
         t.start()
     barrier.wait(timeout=120)
@@ -672,6 +702,7 @@ def main() -> None:
     base_s = app_s / 2  # before and after the app phase: as long in total
     warm_s = 1 if args.quick else 3
     storm_n = 16 if args.quick else STORM_TICKETS
+    paced_s = 3.0 if args.quick else 10.0
 
     import psycopg
 
@@ -721,9 +752,12 @@ def main() -> None:
         wait_ready(base_port, base_server, base_log)
         setup_s = time.monotonic() - began
 
-        # Tickets: a warm-up share, the timed share, the storm's; each client its own slice.
+        # Tickets: a warm-up share, the timed share, the paced phase's, the storm's.
         warm_n = 20 * CLIENTS
-        warm, timed = codes[:warm_n], codes[warm_n : len(codes) - STORM_TICKETS]
+        paced_n = math.ceil(PACED_RATE * paced_s)
+        warm = codes[:warm_n]
+        timed = codes[warm_n : len(codes) - STORM_TICKETS - paced_n]
+        paced = codes[len(codes) - STORM_TICKETS - paced_n : len(codes) - STORM_TICKETS]
         storm = codes[len(codes) - storm_n :]
         tokens = world["tokens"]
 
@@ -749,6 +783,13 @@ def main() -> None:
         baseline_phases.append(
             phase(job(base_port, base_server.pid, base_s), shares(codes[::-1]), args.client_procs)
         )
+        # Paced: every scanner one scan each CLIENTS / PACED_RATE seconds (a busy morning at
+        # many gates, not a flood): the latency a gate sees when the server is not saturated.
+        paced_phase = phase(
+            {**app_job, "duration": paced_s, "interval": CLIENTS / PACED_RATE},
+            shares(paced),
+            args.client_procs,
+        )
         # The storm: every scanner scans the same tickets at once, each in its own order.
         storm_shares = [(tokens[i], storm[i:] + storm[:i]) for i in range(CLIENTS)]
         storm_phase = phase({**app_job, "duration": 0}, storm_shares, args.client_procs)
@@ -772,13 +813,16 @@ def main() -> None:
                 conn.execute("DROP TABLE IF EXISTS bench_checkin")
 
     app, base = summarize([app_phase]), summarize(baseline_phases)
+    paced_s_ = summarize([paced_phase])
     # Each storm ticket answered ok exactly once (by whichever scanner came first).
     oks = Counter(r[4] for r in storm_phase["requests"] if r[3] == "ok")
     storm_double_ok = sum(1 for code in storm if oks[code] > 1)
     storm_never_ok = sum(1 for code in storm if oks[code] == 0)
     storm_answers = Counter(f"{r[2]} {r[3]}" for r in storm_phase["requests"])
     errors = sum(
-        n for answer, n in app["answers"].items() if not answer.startswith("200 ok")
+        n
+        for answer, n in (app["answers"] + paced_s_["answers"]).items()
+        if not answer.startswith("200 ok")
     ) + sum(n for answer, n in base["answers"].items() if not answer.startswith("200 "))
     storm_errors = (
         sum(
@@ -811,6 +855,12 @@ def main() -> None:
         )
     print(f"app answers: {dict(app['answers'])}; ran out of distinct tickets: {app['wrapped']}x")
     print(
+        f"   paced: {CLIENTS} scanners, {PACED_RATE} scans/s in all for {paced_s:.0f} s: "
+        f"{paced_s_['requests']} scans, p50 {paced_s_['p50_ms']:.1f} ms, "
+        f"p99 {paced_s_['p99_ms']:.1f} ms (from each scan's due time), "
+        f"answers {dict(paced_s_['answers'])}"
+    )
+    print(
         f"storm: {CLIENTS} scanners x the same {storm_n} tickets -> {dict(storm_answers)}; "
         f"tickets answered ok twice: {storm_double_ok}, never: {storm_never_ok}; "
         f"double admissions in the database (all phases): {doubles}"
@@ -837,7 +887,8 @@ def main() -> None:
     print(
         f"checkin: scans_per_s={app['rps']:.0f} p50_ms={app['p50_ms']:.1f} "
         f"p99_ms={app['p99_ms']:.1f} baseline_ratio={ratio:.3f} double_admissions={doubles} "
-        f"offline_verify_5000_s={verify_s:.3f} baseline_rps={base['rps']:.0f} "
+        f"offline_verify_5000_s={verify_s:.3f} paced_p99_ms={paced_s_['p99_ms']:.1f} "
+        f"baseline_rps={base['rps']:.0f} "
         f"client_cpu={max(app['client_cpu'], base['client_cpu']):.2f} errors={bad}"
     )
 

@@ -90,6 +90,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     _register_error_handlers(app)
 
+    from ticketing.checkin import fastscan
+
+    fastscan.install(app)  # the lean path of an online QR scan, in front of Flask
+
     from eventday.cli import register_cli
 
     register_cli(app)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import re
 import secrets
 import struct
@@ -127,11 +128,17 @@ def encode_claims(claims: TicketClaims, private_key: Ed25519PrivateKey) -> str:
     return PREFIX + base64.b32encode(blob).decode("ascii").rstrip("=")
 
 
-def decode_and_verify(text: str, public_keys: Mapping[int, bytes]) -> TicketClaims:
-    """Parse and verify a QR text against raw 32-byte public keys by key id.
+@dataclass(frozen=True)
+class ParsedCode:
+    """A QR text taken apart, not yet verified."""
 
-    Raises TicketCodeError with reason "format", "version", "unknown_key" or "signature".
-    """
+    claims: TicketClaims
+    message: bytes
+    signature: bytes
+
+
+def parse_code(text: str) -> ParsedCode:
+    """Take a QR text apart. Raises TicketCodeError with reason "format" or "version"."""
     match = _PREFIX_RE.match(text)
     if match is None:
         raise TicketCodeError("format", "not an EventDay ticket code")
@@ -154,14 +161,7 @@ def decode_and_verify(text: str, public_keys: Mapping[int, bytes]) -> TicketClai
     )
     if mask == 0:
         raise TicketCodeError("format", "ticket admits no day")
-    raw_key = public_keys.get(key_id)
-    if raw_key is None:
-        raise TicketCodeError("unknown_key", "ticket signed with an unknown key")
-    try:
-        Ed25519PublicKey.from_public_bytes(raw_key).verify(signature, message)
-    except (InvalidSignature, ValueError) as exc:
-        raise TicketCodeError("signature", "ticket signature is not valid") from exc
-    return TicketClaims(
+    claims = TicketClaims(
         version=version,
         key_id=key_id,
         festival_id=festival_id,
@@ -169,6 +169,32 @@ def decode_and_verify(text: str, public_keys: Mapping[int, bytes]) -> TicketClai
         ticket_type_id=type_id,
         days=_unpack_days(first, mask),
     )
+    return ParsedCode(claims, message, signature)
+
+
+# Building the key object costs a quarter of a verification: keep the festivals' few keys.
+_public_key = functools.lru_cache(maxsize=256)(Ed25519PublicKey.from_public_bytes)
+
+
+def verify_parsed(parsed: ParsedCode, public_keys: Mapping[int, bytes]) -> TicketClaims:
+    """The claims of a parsed code whose signature one of the raw 32-byte public keys (by key
+    id) verifies. Raises TicketCodeError with reason "unknown_key" or "signature"."""
+    raw_key = public_keys.get(parsed.claims.key_id)
+    if raw_key is None:
+        raise TicketCodeError("unknown_key", "ticket signed with an unknown key")
+    try:
+        _public_key(bytes(raw_key)).verify(parsed.signature, parsed.message)
+    except (InvalidSignature, ValueError) as exc:
+        raise TicketCodeError("signature", "ticket signature is not valid") from exc
+    return parsed.claims
+
+
+def decode_and_verify(text: str, public_keys: Mapping[int, bytes]) -> TicketClaims:
+    """Parse and verify a QR text against raw 32-byte public keys by key id.
+
+    Raises TicketCodeError with reason "format", "version", "unknown_key" or "signature".
+    """
+    return verify_parsed(parse_code(text), public_keys)
 
 
 def raw_public_key(private_key: Ed25519PrivateKey) -> bytes:

@@ -22,6 +22,7 @@ from eventday import create_app
 from eventday.db import Base
 from eventday.extensions import db
 from tests.conftest import PASSWORD, base_config, require_postgres
+from ticketing.checkin import scan_sql
 
 pytestmark = [pytest.mark.postgres, pytest.mark.committing]
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -79,9 +80,18 @@ def test_upgrade_from_empty_equals_models_and_downgrade_to_base(scratch_db):
                 )
             ).scalar_one()
             assert "WHERE is_lead" in indexdef
+            # Functions are not in the models' metadata: the lean scan's, by its source.
+            source = conn.execute(
+                sa.text("SELECT prosrc FROM pg_proc WHERE proname = 'checkin_scan'")
+            ).scalar_one()
+            assert source.strip() in scan_sql.FUNCTION
         flask_cli(scratch_db, "db", "downgrade", "base")
         with engine.connect() as conn:
             assert set(sa.inspect(conn).get_table_names()) <= {"alembic_version"}
+            left = conn.execute(
+                sa.text("SELECT count(*) FROM pg_proc WHERE proname = 'checkin_scan'")
+            )
+            assert left.scalar_one() == 0
         # And back up again: the downgrade left nothing behind that blocks a new upgrade.
         flask_cli(scratch_db, "db", "upgrade")
     finally:

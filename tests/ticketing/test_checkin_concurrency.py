@@ -16,12 +16,15 @@ fairly and the locked runs stay short:
   times, which proves the test can fail.
 
 Connections: a PostgreSQL transaction needs its own connection, and the server allows
-``max_connections`` (100 here, shared with whatever else runs). When more than 100 + a margin
-are free, every scan gets its own connection (NullPool: 100 transactions at once). Otherwise the
-100 scans share a pool of as many connections as are free minus a margin (e.g. 85): the first 85
-transactions race at once and the rest start as soon as one ends, all while the first winner
-still holds the lock or has not committed — every one of the 100 scans runs concurrently with
-others, and the waiting happens at the pool, never by running the scans one after another.
+``max_connections`` (100 here, shared with whatever else runs). A third of what is free (at
+least 20) is the lean scan path's own cap; the rest, minus a margin, is the SQLAlchemy pool
+(e.g. 29 and 59 when 100 are free). The 100 scans share them: the first ones race at once and
+the rest start as soon as one ends, all while the first winner still holds the lock or has not
+committed — every scan runs concurrently with others, and the waiting happens at the pool,
+never by running the scans one after another.
+
+The same four runs go through the lean path over HTTP (below): 100 posts at once through the
+app's test client, the function's window widened inside PostgreSQL.
 """
 
 from __future__ import annotations
@@ -78,20 +81,24 @@ def race_app(tmp_path_factory):
         if free < MIN_CONNECTIONS:
             pytest.fail(f"only {free} PostgreSQL connections free: too few for a real race")
         connections = min(SCANS, free)
-        if connections >= SCANS:
-            engine_options = {"poolclass": NullPool}
-        else:
-            engine_options = {
-                "poolclass": QueuePool,
-                "pool_size": connections,
-                "max_overflow": 0,
-                "pool_timeout": 120,
-            }
+        # The lean scan path keeps connections of its own: a share of what is free, the
+        # rest for the SQLAlchemy pool (the ORM scans, and the view the lean path hands to).
+        lean = max(MIN_CONNECTIONS, min(SCANS, free) // 3)
+        connections = min(SCANS, free - lean)
+        if connections < MIN_CONNECTIONS:
+            pytest.fail(f"only {free} PostgreSQL connections free: too few for a real race")
+        engine_options = {
+            "poolclass": QueuePool,
+            "pool_size": connections,
+            "max_overflow": 0,
+            "pool_timeout": 120,
+        }
         config = base_config(
             tmp_path_factory.mktemp("checkin-race"),
             url.set(database=name).render_as_string(hide_password=False),
         )
         config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
+        config["CHECKIN_FAST_PATH_CONNECTIONS"] = lean
         app = create_app(config)
         app.config["RACE_CONNECTIONS"] = connections
         with app.app_context():
@@ -150,12 +157,13 @@ def _one_ticket_at_the_gate(app) -> dict:
         gates = [Gate(festival_id=festival.id, name=f"Cổng {i}", position=i) for i in range(4)]
         db.session.add_all([ticket_type, checkin_list, *gates])
         db.session.commit()
-        devices = []
+        devices, tokens = [], []
         for n in range(SCANS):
             gate = gates[n % len(gates)]
             _device, code = ops.create_device(festival, checkin_list, f"Máy {n}", gate)
-            device, _token = ops.pair_device(code)
+            device, token = ops.pair_device(code)
             devices.append(device.id)
+            tokens.append(token)
         order = ticket_ops.place_order(
             ticket_ops.OrderRequest(
                 festival=festival,
@@ -170,6 +178,7 @@ def _one_ticket_at_the_gate(app) -> dict:
         return {
             "list_id": checkin_list.id,
             "device_ids": devices,
+            "tokens": tokens,
             "ticket_id": ticket.id,
             "code": code,
             "tag": tag,
@@ -333,3 +342,126 @@ def test_negative_control_without_lock_and_index_the_ticket_gets_in_twice(race_a
     assert total == SCANS
     assert answers["ok"] > 1, f"no double admission without lock and index: {answers}"
     assert admitting == answers["ok"] > 1  # this is the failure the lock and index prevent
+
+
+# --------------------------------------------------------------------------- the lean path
+# The same race over HTTP, through the app's test client, where the lean path
+# (``ticketing.checkin.fastscan``) answers: one call of the SQL function ``checkin_scan``,
+# which locks the ticket before it reads the admission. Its window is widened inside the
+# function (``pg_sleep`` after an admitting decision), and the negative control replaces the
+# function with one that does not lock.
+
+
+def _race_http(app, world: dict) -> tuple[collections.Counter, int, int, int]:
+    """SCANS scans of the same ticket posted at once, one per device token. Returns (answers
+    by status, admitting scans, all scans of the ticket, scans the lean path answered)."""
+    from ticketing.checkin.fastscan import FastScan
+    from ticketing.checkin.models import Scan
+
+    layer = app.wsgi_app
+    assert isinstance(layer, FastScan)
+    before = layer.answered
+    answers: list[str] = []
+    record = threading.Lock()
+    barrier = threading.Barrier(SCANS)
+
+    def scan(n: int) -> None:
+        client = app.test_client()
+        barrier.wait(timeout=60)
+        try:
+            response = client.post(
+                "/api/v1/checkin/scan",
+                json={"code": world["code"], "nonce": f"lean-{world['tag']}-{n}"},
+                headers={"Authorization": f"Bearer {world['tokens'][n]}"},
+            )
+            body = response.get_json() or {}
+            answer = body.get("status") or f"error {response.status_code}: {body}"[:300]
+        except Exception as exc:  # noqa: BLE001 - any other failure is a test failure
+            answer = f"error: {type(exc).__name__}: {exc}"[:300]
+        with record:
+            answers.append(answer)
+
+    threads = [threading.Thread(target=scan, args=(n,)) for n in range(SCANS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a scan hung"
+    with app.app_context():
+        of_ticket = sa.and_(Scan.list_id == world["list_id"], Scan.ticket_id == world["ticket_id"])
+        admitting = db.session.scalar(
+            sa.select(sa.func.count(Scan.id)).where(of_ticket, Scan.admits)
+        )
+        total = db.session.scalar(sa.select(sa.func.count(Scan.id)).where(of_ticket))
+        db.session.remove()
+    return collections.Counter(answers), admitting, total, layer.answered - before
+
+
+class _FunctionVariant:
+    """``checkin_scan`` replaced for the block — with the admitting decision slowed by
+    WINDOW_S, and without its row lock if ``lock=False`` — then put back."""
+
+    def __init__(self, app, *, lock: bool = True):
+        from ticketing.checkin import scan_sql
+
+        self.app, self.original = app, scan_sql.FUNCTION
+        insert = "    INSERT INTO scans (festival_id,"
+        assert self.original.count(insert) == 1
+        text = self.original.replace(
+            insert, f"    IF v_admits THEN PERFORM pg_sleep({WINDOW_S}); END IF;\n{insert}"
+        )
+        if not lock:
+            assert text.count("    FOR UPDATE OF tk;") == 1
+            text = text.replace("    FOR UPDATE OF tk;", "    ;")
+        self.variant = text
+
+    def _execute(self, sql: str) -> None:
+        with self.app.app_context(), db.engine.begin() as conn:
+            conn.exec_driver_sql(sql)
+
+    def __enter__(self):
+        self._execute(self.variant)
+        return self
+
+    def __exit__(self, *exc):
+        self._execute(self.original)
+        return False
+
+
+def test_lean_path_hundred_simultaneous_scans_admit_once(race_app):
+    world = _one_ticket_at_the_gate(race_app)
+    with _FunctionVariant(race_app):
+        answers, admitting, total, lean = _race_http(race_app, world)
+    assert answers == {"ok": 1, "already_checked_in": SCANS - 1}, answers
+    assert (admitting, total) == (1, SCANS)
+    assert lean == SCANS  # every answer came from the lean path: nothing handed over
+
+
+def test_lean_path_row_lock_alone_admits_once(race_app):
+    world = _one_ticket_at_the_gate(race_app)
+    with _IndexOff(race_app, world), _FunctionVariant(race_app):
+        answers, admitting, total, lean = _race_http(race_app, world)
+    assert answers == {"ok": 1, "already_checked_in": SCANS - 1}, answers
+    assert (admitting, total, lean) == (1, SCANS, SCANS)
+
+
+def test_lean_path_unique_index_alone_admits_once(race_app):
+    """Without the lock every scan decides "ok"; the index lets one insert win, and the
+    others are handed to the view, which answers "already checked in"."""
+    world = _one_ticket_at_the_gate(race_app)
+    with _FunctionVariant(race_app, lock=False):
+        answers, admitting, total, lean = _race_http(race_app, world)
+    assert answers == {"ok": 1, "already_checked_in": SCANS - 1}, answers
+    assert (admitting, total) == (1, SCANS)
+    assert lean < SCANS  # the losers were handed over
+
+
+def test_lean_path_negative_control_without_lock_and_index(race_app):
+    world = _one_ticket_at_the_gate(race_app)
+    with _IndexOff(race_app, world), _FunctionVariant(race_app, lock=False):
+        answers, admitting, total, lean = _race_http(race_app, world)
+    print(f"lean negative control: {dict(answers)}, {admitting} admitting scans")
+    assert set(answers) <= {"ok", "already_checked_in"}, answers
+    assert total == SCANS
+    assert answers["ok"] > 1, f"no double admission without lock and index: {answers}"
+    assert admitting == answers["ok"] > 1

@@ -56,23 +56,27 @@ def device_required(view):
     return wrapper
 
 
-def _parse_time(raw, field: str = "scanned_at") -> dt.datetime | None:
+def parse_time(raw) -> dt.datetime | None:
+    """An ISO 8601 time from JSON (UTC when it names no zone), None when absent; ValueError
+    when it is not one."""
     if raw in (None, ""):
         return None
-    value = None
-    if isinstance(raw, str):
-        try:
-            value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            value = None
-    if value is None:
+    if not isinstance(raw, str):
+        raise ValueError("not a string")
+    value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _parse_time(raw, field: str = "scanned_at") -> dt.datetime | None:
+    try:
+        return parse_time(raw)
+    except ValueError:
         raise ApiError(
             422,
             "invalid_parameter",
             _("%(field)s must be an ISO 8601 time.", field=field),
             field=field,
-        )
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        ) from None
 
 
 def ticket_summary(ticket: Ticket | None) -> dict | None:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventday.db import Base, CreatedAtMixin, IdMixin, UTCDateTime, enum_check, utcnow
+from ticketing.checkin import scan_sql
 
 SCAN_TYPES = ("entry", "exit")
 SCAN_STATUSES = (
@@ -141,3 +142,6 @@ class Scan(IdMixin, Base):
     ticket = relationship("Ticket")
     gate = relationship("Gate")
     device = relationship("ScannerDevice")
+
+
+scan_sql.register_ddl(Scan.__table__)  # the lean scan's SQL function lives with the table

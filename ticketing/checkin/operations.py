@@ -301,15 +301,50 @@ def _list_rules(checkin_list: CheckinList, ticket: Ticket) -> tuple[set[int], se
     found["festival_day"] = set()
     for kind, type_id, day in rows:
         found[kind].add(type_id if kind == "list_type" else day)
-    # A type without days admits every festival day; a list without days, every admitted day.
-    days = found["type_day"] or found["festival_day"]
-    if found["list_day"]:
-        days &= found["list_day"]
-    return found["list_type"], days
+    return found["list_type"], admitted_days(
+        found["list_day"], found["type_day"], found["festival_day"]
+    )
 
 
-def _scan_time(request: ScanRequest, now: dt.datetime) -> tuple[dt.datetime, bool]:
-    at = request.scanned_at
+def admitted_days(list_days, type_days, festival_days) -> set[dt.date]:
+    """A type without days admits every festival day; a list without days, every admitted
+    day."""
+    days = set(type_days or festival_days)
+    if list_days:
+        days &= set(list_days)
+    return days
+
+
+def rule_status(
+    *,
+    state: str,
+    ticket_type_id: int,
+    list_types,
+    days: set[dt.date],
+    starts_at: dt.datetime | None,
+    ends_at: dt.datetime | None,
+    scanned_at: dt.datetime,
+) -> str | None:
+    """What the ticket and the list's rules answer before admissions are looked at: "unpaid",
+    "revoked", "wrong_list", "wrong_day", or None when the ticket may pass. Shared by the ORM
+    scan and the lean path of ``ticketing.checkin.fastscan``."""
+    if state == "reserved":
+        return "unpaid"
+    if state != "valid":
+        return "revoked"
+    if list_types and ticket_type_id not in list_types:
+        return "wrong_list"
+    if scanned_at.astimezone(LOCAL_TZ).date() not in days:
+        return "wrong_day"
+    if starts_at and scanned_at < starts_at:
+        return "wrong_day"
+    if ends_at and scanned_at > ends_at:
+        return "wrong_day"
+    return None
+
+
+def scan_time(at: dt.datetime | None, now: dt.datetime) -> tuple[dt.datetime, bool]:
+    """(the time the scan is recorded at, whether the device's time was implausible)."""
     if at is None:
         return now, False
     if at.tzinfo is None:
@@ -331,7 +366,7 @@ def scan_ticket(request: ScanRequest) -> ScanResult:
     if len(nonce) > 64:
         raise CheckinError("bad_nonce")
     now = utcnow()
-    scanned_at, skewed = _scan_time(request, now)
+    scanned_at, skewed = scan_time(request.scanned_at, now)
     if request.gate is not None:
         gate_id = request.gate.id
     else:
@@ -462,20 +497,19 @@ def _first_admission(scan: Scan, known: Scan | None = None) -> Scan | None:
 def _decide(
     ticket: Ticket, checkin_list: CheckinList, scan: Scan, admission: Scan | None
 ) -> tuple[str, Scan | None]:
-    if ticket.state == "reserved":
-        return "unpaid", None
-    if ticket.state != "valid":
-        return "revoked", None
-    list_types, admitted_days = _list_rules(checkin_list, ticket)
-    if list_types and ticket.ticket_type_id not in list_types:
-        return "wrong_list", None
-    local_day = scan.scanned_at.astimezone(LOCAL_TZ).date()
-    if local_day not in admitted_days:
-        return "wrong_day", None
-    if checkin_list.starts_at and scan.scanned_at < checkin_list.starts_at:
-        return "wrong_day", None
-    if checkin_list.ends_at and scan.scanned_at > checkin_list.ends_at:
-        return "wrong_day", None
+    # The rules are read only for a valid ticket (any other is refused by its state).
+    list_types, days = _list_rules(checkin_list, ticket) if ticket.state == "valid" else ((), set())
+    refused = rule_status(
+        state=ticket.state,
+        ticket_type_id=ticket.ticket_type_id,
+        list_types=list_types,
+        days=days,
+        starts_at=checkin_list.starts_at,
+        ends_at=checkin_list.ends_at,
+        scanned_at=scan.scanned_at,
+    )
+    if refused is not None:
+        return refused, None
     if scan.type == "exit":
         return "ok", None
     if checkin_list.single_entry:
