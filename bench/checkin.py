@@ -754,7 +754,7 @@ def main() -> None:
 
         # Tickets: a warm-up share, the timed share, the paced phase's, the storm's.
         warm_n = 20 * CLIENTS
-        paced_n = math.ceil(PACED_RATE * paced_s)
+        paced_n = math.ceil(PACED_RATE * paced_s) + CLIENTS  # a scan due at the very end
         warm = codes[:warm_n]
         timed = codes[warm_n : len(codes) - STORM_TICKETS - paced_n]
         paced = codes[len(codes) - STORM_TICKETS - paced_n : len(codes) - STORM_TICKETS]
