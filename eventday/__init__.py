@@ -20,6 +20,7 @@ from eventday.extensions import babel, csrf, db, limiter, login_manager, mail, m
 
 def _blueprints():
     """The one explicit list of blueprints."""
+    from booths.views import bp as booths_bp
     from eventday.accounts.views import bp as accounts_bp
     from eventday.admin.views import bp as admin_bp
     from eventday.api import bp as api_bp
@@ -28,7 +29,16 @@ def _blueprints():
     from eventday.festivals.views import bp as festivals_bp
     from ticketing.views import bp as ticketing_bp
 
-    return [core_bp, accounts_bp, areas_bp, festivals_bp, admin_bp, ticketing_bp, api_bp]
+    return [
+        core_bp,
+        accounts_bp,
+        areas_bp,
+        festivals_bp,
+        admin_bp,
+        ticketing_bp,
+        booths_bp,
+        api_bp,
+    ]
 
 
 def create_app(config: dict | None = None) -> Flask:

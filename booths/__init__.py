@@ -1,0 +1,2 @@
+"""Booths and OCOP products: exhibitors, products, floor plans, booth booking, the public
+directory, and leads."""

@@ -1,0 +1,1 @@
+"""Placeholder: routes to be written (see booths/views.py)."""
