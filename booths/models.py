@@ -291,6 +291,10 @@ class BoothApplication(IdMixin, CreatedAtMixin, Base):
     fee_vnd: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     fee_waived: Mapped[bool] = mapped_column(default=False)
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id", ondelete="SET NULL"))
+    # The free order holding the exhibitor's staff passes (tickets), issued on approval.
+    passes_order_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("orders.id", ondelete="SET NULL")
+    )
     reject_reason: Mapped[str | None] = mapped_column(sa.Text)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -302,7 +306,8 @@ class BoothApplication(IdMixin, CreatedAtMixin, Base):
     festival = relationship("Festival")
     exhibitor: Mapped[ExhibitorProfile] = relationship()
     group = relationship("ParticipantGroup")
-    order = relationship("Order")
+    order = relationship("Order", foreign_keys=[order_id])
+    passes_order = relationship("Order", foreign_keys=[passes_order_id])
     bookings: Mapped[list[BoothBooking]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="BoothBooking.id"
     )

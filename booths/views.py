@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort
 
+import ticketing.views  # noqa: F401 - first: its demo hook (tickets) runs before the booths'
 from booths import models  # noqa: F401 - the models' tables in the metadata
 from eventday.extensions import db
 from eventday.festivals.models import Festival
@@ -24,6 +25,7 @@ def public_festival(slug: str) -> Festival:
 
 from booths import (  # noqa: E402,F401 - each registers its routes on bp
     booking_views,
+    demo,
     directory_views,
     exhibitor_views,
     lead_views,

@@ -22,6 +22,8 @@ LOGIN_ONLY = {
     "festivals.accept_invitation",
     "accounts.list_api_tokens",
     "accounts.revoke_api_token",
+    # Exhibitor profiles: any user acts for the organisations they belong to.
+    "booths.my_exhibitors",
 }
 EXTRA_PUBLIC = {"static"}
 
@@ -53,6 +55,10 @@ def world(app, create_user, create_festival):
         "device_id": 1,
         "list_id": 1,
         "ticket_id": 1,
+        "application_id": 1,
+        "exhibitor_id": 1,
+        "product_id": 1,
+        "folder": "logos",
     }
     return {
         "values": values,
@@ -166,6 +172,14 @@ def test_public_routes_are_declared(app):
             "api.list_ticket_types",
             "api.list_keys",
             "api.list_revocations",
+            # Booths: the directory, products, the floor plan and map, booth pages, images.
+            "booths.directory",
+            "booths.exhibitor_page",
+            "booths.product_page",
+            "booths.media",
+            "booths.plan_json",
+            "booths.public_map",
+            "booths.booth_page",
         ]
     )
 

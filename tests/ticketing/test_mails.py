@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from eventday.accounts import operations as account_ops
 from eventday.db import utcnow
 from eventday.extensions import db
 from eventday.mail import OutboxMail, queue_mail
@@ -58,7 +59,36 @@ def world(app, bank_festival, create_ticket_type, create_user):
     )
     db.session.add(invitation)
     db.session.flush()
+    # A booth application (the booths_* mails): an exhibitor with one booth, approved.
+    from booths.models import Booth as BoothRow
+    from booths.models import BoothApplication, BoothBooking, ExhibitorProfile, Hall
+
+    org = account_ops.create_organisation(user, "HTX Thư", "cooperative")
+    exhibitor = ExhibitorProfile(
+        organisation_id=org.id, kind="cooperative", display_name="HTX Thư", name_folded="htx thu"
+    )
+    hall = Hall(festival_id=bank_festival.id, name="Nhà văn hóa")
+    db.session.add_all([exhibitor, hall])
+    db.session.flush()
+    booth = BoothRow(festival_id=bank_festival.id, hall_id=hall.id, code="A01", price_vnd=500_000)
+    db.session.add(booth)
+    db.session.flush()
+    application = BoothApplication(
+        festival_id=bank_festival.id,
+        exhibitor_id=exhibitor.id,
+        state="approved",
+        fee_vnd=500_000,
+        reject_reason="Chưa phù hợp chủ đề.",
+    )
+    application.bookings.append(BoothBooking(festival_id=bank_festival.id, booth_id=booth.id))
+    db.session.add(application)
+    db.session.flush()
     return {
+        "application": application,
+        "exhibitor": exhibitor,
+        "booths": [booth],
+        "order_link": "http://localhost/o/y",
+        "passes_link": "http://localhost/o/z",
         "order": order,
         "festival": bank_festival,
         "tickets": order.tickets,

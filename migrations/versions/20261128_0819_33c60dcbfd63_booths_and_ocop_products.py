@@ -1,10 +1,10 @@
 """Booths and OCOP products: exhibitors, products with certificates and photos, halls, zones,
-booths, booth applications and bookings (one active booking per booth, by a partial unique
-index), fee waivers, leads.
+booths, booth applications (with their fee and staff-pass orders) and bookings (one active
+booking per booth, by a partial unique index), fee waivers, leads.
 
 Revision ID: 33c60dcbfd63
 Revises: 7d1f0c2a9b3e
-Create Date: 2026-11-28 07:59:23.186673+00:00
+Create Date: 2026-11-28 08:19:00.480971+00:00
 
 """
 
@@ -281,6 +281,7 @@ def upgrade():
         sa.Column("fee_vnd", sa.BigInteger(), nullable=False),
         sa.Column("fee_waived", sa.Boolean(), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=True),
+        sa.Column("passes_order_id", sa.Integer(), nullable=True),
         sa.Column("reject_reason", sa.Text(), nullable=True),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
@@ -330,6 +331,12 @@ def upgrade():
             ["order_id"],
             ["orders.id"],
             name=op.f("fk_booth_applications_order_id_orders"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["passes_order_id"],
+            ["orders.id"],
+            name=op.f("fk_booth_applications_passes_order_id_orders"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_booth_applications")),
