@@ -27,6 +27,7 @@ def _blueprints():
     from eventday.areas.views import bp as areas_bp
     from eventday.core import bp as core_bp
     from eventday.festivals.views import bp as festivals_bp
+    from pitches.views import bp as pitches_bp
     from ticketing.views import bp as ticketing_bp
 
     return [
@@ -37,6 +38,7 @@ def _blueprints():
         admin_bp,
         ticketing_bp,
         booths_bp,
+        pitches_bp,
         api_bp,
     ]
 

@@ -1,0 +1,1 @@
+"""The pitch programme: call for pitches, judging, the stage programme, audience vote, awards."""

@@ -1,0 +1,1 @@
+"""Placeholder: routes to be written (see pitches/views.py)."""
