@@ -107,6 +107,15 @@ class PitchApplication(IdMixin, CreatedAtMixin, Base):
         enum_check("stage", STARTUP_STAGES),
         sa.CheckConstraint("funding_vnd >= 0", name="funding_non_negative"),
         sa.Index("ix_pitch_applications_festival_state", "festival_id", "state"),
+        # One live application per organisation and festival (a withdrawn one frees the place).
+        sa.Index(
+            "uq_pitch_applications_one_per_organisation",
+            "festival_id",
+            "organisation_id",
+            unique=True,
+            postgresql_where=sa.text("state <> 'withdrawn'"),
+            sqlite_where=sa.text("state <> 'withdrawn'"),
+        ),
     )
 
     festival_id: Mapped[int] = mapped_column(sa.ForeignKey("festivals.id", ondelete="CASCADE"))

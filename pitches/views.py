@@ -25,6 +25,7 @@ def public_festival(slug: str) -> Festival:
 
 from pitches import (  # noqa: E402,F401 - each registers its routes on bp
     call_views,
+    demo,
     judging_views,
     programme_views,
     schedule_views,

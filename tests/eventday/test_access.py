@@ -24,8 +24,13 @@ LOGIN_ONLY = {
     "accounts.revoke_api_token",
     # Exhibitor profiles: any user acts for the organisations they belong to.
     "booths.my_exhibitors",
+    # Applying to pitch: any user, for an organisation they belong to.
+    "pitches.apply",
+    "pitches.my_applications",
 }
 EXTRA_PUBLIC = {"static"}
+# Routes a festival's judges may open (their own assignments and conflict declarations).
+JUDGE_PAGES = {"pitches.judge_home", "pitches.conflicts"}
 
 
 @pytest.fixture
@@ -59,6 +64,12 @@ def world(app, create_user, create_festival):
         "exhibitor_id": 1,
         "product_id": 1,
         "folder": "logos",
+        "track_id": 1,
+        "assignment_id": 1,
+        "round_id": 1,
+        "stage_id": 1,
+        "item_id": 1,
+        "uid": "x@eventday",
     }
     return {
         "values": values,
@@ -114,7 +125,7 @@ def test_every_route_is_public_or_refused(app, client, world, auth, monkeypatch)
     for who in ("stranger", "judge"):
         auth.login(world[who])
         for rule in protected:
-            if rule.endpoint in LOGIN_ONLY:
+            if rule.endpoint in LOGIN_ONLY or (who == "judge" and rule.endpoint in JUDGE_PAGES):
                 continue
             view = app.view_functions[rule.endpoint]
             for method in sorted(m for m in rule.methods if m in {"GET", "POST"}):
@@ -180,6 +191,13 @@ def test_public_routes_are_declared(app):
             "booths.plan_json",
             "booths.public_map",
             "booths.booth_page",
+            # Pitches: the public programme and its ICS, the projector, the audience vote.
+            "pitches.programme",
+            "pitches.programme_ics",
+            "pitches.item_ics",
+            "pitches.projector",
+            "pitches.stage_now_json",
+            "pitches.vote",
         ]
     )
 

@@ -83,7 +83,16 @@ def world(app, bank_festival, create_ticket_type, create_user):
     application.bookings.append(BoothBooking(festival_id=bank_festival.id, booth_id=booth.id))
     db.session.add(application)
     db.session.flush()
+    # The pitches_* mails: the organisation and the state names. ``application`` is the booth
+    # application above, so the pitch mail renders an empty title here: this test checks that
+    # every mail renders in both languages; tests/pitches check their content.
+    from pitches.calls import STATE_LABELS
+
     return {
+        "organisation": org,
+        "state": "shortlisted",
+        "old_state": "in_review",
+        "state_labels": STATE_LABELS,
         "application": application,
         "exhibitor": exhibitor,
         "booths": [booth],

@@ -1,10 +1,10 @@
-"""Pitch programme: calls, tracks, applications, judge conflicts, rounds with criteria,
-assignments and scores, unavailability, programme items and published versions, audience votes
-(one per ticket), prizes.
+"""Pitch programme: calls, tracks, applications (one live per organisation), judge conflicts,
+rounds with criteria, assignments and scores, unavailability, programme items and published
+versions, audience votes (one per ticket), prizes.
 
 Revision ID: a283e95904dd
 Revises: 33c60dcbfd63
-Create Date: 2026-11-28 08:39:00.771763+00:00
+Create Date: 2026-11-28 08:53:04.470994+00:00
 
 """
 
@@ -236,6 +236,13 @@ def upgrade():
         )
         batch_op.create_index(
             batch_op.f("ix_pitch_applications_track_id"), ["track_id"], unique=False
+        )
+        batch_op.create_index(
+            "uq_pitch_applications_one_per_organisation",
+            ["festival_id", "organisation_id"],
+            unique=True,
+            postgresql_where=sa.text("state <> 'withdrawn'"),
+            sqlite_where=sa.text("state <> 'withdrawn'"),
         )
 
     op.create_table(
@@ -587,6 +594,11 @@ def downgrade():
 
     op.drop_table("judge_conflicts")
     with op.batch_alter_table("pitch_applications", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_pitch_applications_one_per_organisation",
+            postgresql_where=sa.text("state <> 'withdrawn'"),
+            sqlite_where=sa.text("state <> 'withdrawn'"),
+        )
         batch_op.drop_index(batch_op.f("ix_pitch_applications_track_id"))
         batch_op.drop_index(batch_op.f("ix_pitch_applications_title_folded"))
         batch_op.drop_index(batch_op.f("ix_pitch_applications_organisation_id"))
