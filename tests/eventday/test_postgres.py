@@ -208,10 +208,23 @@ def test_last_organizer_lock_holds_under_a_race(pg_app, monkeypatch):
     assert left == 1
 
 
+def _meet_after(fn):
+    """Without the lock: both removals meet here before either counts the organizers left, so
+    the race happens every time, however loaded the machine (a pause alone was not enough)."""
+    meeting = threading.Barrier(2, timeout=30)
+
+    def wrapper(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        meeting.wait()
+        return result
+
+    return wrapper
+
+
 def test_negative_control_without_the_lock_the_race_loses_every_organizer(pg_app, monkeypatch):
     from eventday.festivals import operations as ops
 
-    monkeypatch.setattr(ops, "_lock_festival", _slow_after(lambda festival: None))
+    monkeypatch.setattr(ops, "_lock_festival", _meet_after(lambda festival: None))
     festival_id = _festival_with_two_organizers(pg_app)
     outcomes, left = _race_remove_each_other(pg_app, festival_id)
     assert outcomes == ["removed", "removed"]
