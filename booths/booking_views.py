@@ -29,12 +29,15 @@ from booths.models import (
     Booth,
     BoothApplication,
     BoothBooking,
+    BoothFeeWaiver,
     ExhibitorProfile,
     Hall,
 )
+from booths.search import today_local
 from booths.states import booth_states
 from booths.views import bp, public_festival
 from eventday.accounts.forms import EmptyForm
+from eventday.api import MAX_ID
 from eventday.db import utcnow
 from eventday.extensions import db
 from eventday.festivals.forms import MultiCheckboxField
@@ -84,10 +87,13 @@ class DecideForm(FlaskForm):
 
 
 def _int_or_none(raw) -> int | None:
+    """An id from a form value; None when empty, not a number or outside the id column's range
+    (a larger number would make the database refuse the query)."""
     try:
-        return int(raw) if raw not in (None, "") else None
+        value = int(raw) if raw not in (None, "") else None
     except (TypeError, ValueError):
         return None
+    return value if value is not None and 1 <= value <= MAX_ID else None
 
 
 def _group_choices(festival: Festival) -> list[SelectChoice]:
@@ -386,11 +392,20 @@ def _render_queue(festival: Festival, state: str, *, errors=None, reasons=None, 
             BoothApplication.id,
         )
     ).all()
+    # The groups whose fees are waived here, so an application not yet decided shows the fee
+    # it would have (operations.application_fee) — one query, not one per application.
+    waived_groups = set(
+        db.session.scalars(
+            sa.select(BoothFeeWaiver.group_id).where(BoothFeeWaiver.festival_id == festival.id)
+        )
+    )
     from ticketing.util import ORDER_STATE_LABELS
 
     return (
         render_template(
             "booths/booking_queue.html",
+            waived_groups=waived_groups,
+            today=today_local(),
             festival=festival,
             state=state,
             states=QUEUE_STATES,

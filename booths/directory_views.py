@@ -134,7 +134,7 @@ def product_page(slug: str, product_id: int):
         exhibitor=product.exhibitor,
         codes=search.booth_codes(festival.id, [product.exhibitor_id]).get(product.exhibitor_id, []),
         today=search.today_local(),
-        can_verify=can_manage(current_user, festival),
+        can_verify=can_manage(current_user, festival) and ops.can_verify(current_user, product),
         verify_form=EmptyForm(),
     )
 

@@ -449,11 +449,29 @@ def festivals_showing(product: Product) -> list[int]:
 
 
 def can_verify(user, product: Product) -> bool:
+    """An organizer of a festival where an approved application shows the product — never
+    someone who acts for its exhibitor (unless a site admin): nobody checks their own."""
+    from booths.access import can_act_for
     from eventday.festivals.models import Festival
 
     if user is None or not user.is_authenticated:
         return False
-    ids = festivals_showing(product)
+    if not user.is_admin and can_act_for(user, product.exhibitor):
+        return False
+    ids = list(
+        db.session.scalars(
+            sa.select(BoothApplication.festival_id)
+            .join(
+                application_products,
+                application_products.c.application_id == BoothApplication.id,
+            )
+            .where(
+                application_products.c.product_id == product.id,
+                BoothApplication.state == "approved",
+            )
+            .distinct()
+        )
+    )
     if not ids:
         return False
     festivals = db.session.scalars(sa.select(Festival).where(Festival.id.in_(ids)))

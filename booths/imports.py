@@ -29,10 +29,11 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from booths.exhibitors import CERTIFICATE_FIELDS
 from booths.labels import EXHIBITOR_KIND_LABELS
-from booths.models import EXHIBITOR_KINDS, ExhibitorProfile, Product
+from booths.models import EXHIBITOR_KINDS, BoothApplication, ExhibitorProfile, Product
 from booths.ocop import default_valid_until, normalize_group, stars_for_score
-from eventday.accounts.models import Organisation
+from eventday.accounts.models import Organisation, OrganisationMember
 from eventday.areas.models import Area
 from eventday.extensions import db
 from eventday.i18n import LOCAL_TZ, PhoneError, fold, normalize_phone
@@ -481,11 +482,16 @@ def _check_exhibitors(sheet: _Sheet, today: dt.date) -> dict[str, _Exhibitor]:
     return found
 
 
+def _not_yours(name: str):
+    return _l("“%(name)s” belongs to an exhibitor you cannot change from here.", name=name)
+
+
 def _check_products(
     sheet: _Sheet,
     in_file: dict[str, _Exhibitor],
     existing: dict[str, ExhibitorProfile],
     today: dt.date,
+    refused: set[str] | frozenset[str] = frozenset(),
 ) -> list[_Product]:
     out: list[_Product] = []
     seen: dict[tuple[str, str], int] = {}
@@ -505,6 +511,8 @@ def _check_products(
                     value=exhibitor,
                 ),
             )
+        elif key in refused and key not in in_file:  # in_file: reported on Exhibitors
+            sheet.issue(number, "exhibitor", _not_yours(exhibitor))
         name_vi = sheet.bounded(number, values, "name_vi", 255)
         if not name_vi:
             sheet.issue(number, "name_vi", _l("The product name is empty."))
@@ -674,10 +682,49 @@ def _existing_profiles(names: set[str]) -> tuple[dict[str, Organisation], dict[s
     return organisations, {key: loaded[pid] for key, pid in profile_ids.items()}
 
 
-def import_exhibitors(data: bytes, *, today: dt.date | None = None) -> ImportReport:
+def _changeable_profiles(profiles: dict[str, ExhibitorProfile], festival, user) -> set[int]:
+    """Ids of the existing profiles this import may update: the importing user is a member of
+    the organisation (or a site admin), or the exhibitor applied for a booth at this festival.
+    Two queries; none when nothing exists yet."""
+    ids = {p.id for p in profiles.values()}
+    if not ids:
+        return set()
+    if user is not None and getattr(user, "is_admin", False):
+        return ids
+    allowed: set[int] = set()
+    if user is not None and getattr(user, "is_authenticated", False):
+        allowed |= set(
+            db.session.scalars(
+                sa.select(ExhibitorProfile.id)
+                .join(
+                    OrganisationMember,
+                    OrganisationMember.organisation_id == ExhibitorProfile.organisation_id,
+                )
+                .where(ExhibitorProfile.id.in_(ids), OrganisationMember.user_id == user.id)
+            )
+        )
+    if festival is not None:
+        allowed |= set(
+            db.session.scalars(
+                sa.select(BoothApplication.exhibitor_id).where(
+                    BoothApplication.festival_id == festival.id,
+                    BoothApplication.exhibitor_id.in_(ids),
+                )
+            )
+        )
+    return allowed
+
+
+def import_exhibitors(
+    data: bytes, *, festival=None, user=None, today: dt.date | None = None
+) -> ImportReport:
     """Check both sheets, then create or update organisations, exhibitor profiles and
     products — or nothing at all. Raises ExhibitorImportError when the file cannot be read.
-    Flushes inside a savepoint, never commits: the caller commits when ``report.ok``."""
+    Flushes inside a savepoint, never commits: the caller commits when ``report.ok``.
+
+    An existing exhibitor profile is updated only when ``user`` acts for its organisation or
+    it applied for a booth at ``festival``; any other is reported as a bad cell (fail closed:
+    without a user and a festival, no existing profile can be changed)."""
     today = today or dt.datetime.now(LOCAL_TZ).date()
     sheets = read_workbook(data)
     report = ImportReport()
@@ -692,7 +739,12 @@ def import_exhibitors(data: bytes, *, today: dt.date | None = None) -> ImportRep
         fold(product_sheet.text(v, "exhibitor")) for _n, v in product_sheet.data_rows()
     }
     organisations, profiles = _existing_profiles(set(in_file) | product_owners)
-    products = _check_products(product_sheet, in_file, profiles, today)
+    changeable = _changeable_profiles(profiles, festival, user)
+    refused = {key for key, p in profiles.items() if p.id not in changeable}
+    for key, item in in_file.items():
+        if key in refused:
+            exhibitor_sheet.issue(item.row, "name", _not_yours(item.name))
+    products = _check_products(product_sheet, in_file, profiles, today, refused)
     if not report.ok:
         return report
     if not in_file and not products:
@@ -738,7 +790,9 @@ def import_exhibitors(data: bytes, *, today: dt.date | None = None) -> ImportRep
         for item in products:
             profile = profiles[item.exhibitor_key]
             folded = fold(item.values["name_vi"])
-            product = next((p for p in profile.products if p.name_folded == folded), None)
+            # Matched by the Vietnamese name alone, as the form-made products store
+            # name_folded from both names (exhibitors._check_product).
+            product = next((p for p in profile.products if fold(p.name_vi) == folded), None)
             if product is None:
                 product = Product(
                     position=max((p.position for p in profile.products), default=-1) + 1,
@@ -749,10 +803,18 @@ def import_exhibitors(data: bytes, *, today: dt.date | None = None) -> ImportRep
                 report.products_created += 1
             else:
                 report.products_updated += 1
-            for column, value in item.values.items():
+            new_values = dict(item.values, name_vi=" ".join(item.values["name_vi"].split()))
+            # The rule of exhibitors.update_product: a changed certificate is not verified.
+            changed = any(
+                getattr(product, f) != new_values[f] for f in CERTIFICATE_FIELDS if f in new_values
+            )
+            for column, value in new_values.items():
                 setattr(product, column, value)
-            product.name_vi = " ".join(item.values["name_vi"].split())
-            product.name_folded = folded
+            if changed and product.verified_at is not None:
+                product.verified_at = None
+                product.verified_by_id = None
+            name_en = " ".join((product.name_en or "").split())
+            product.name_folded = fold(f"{product.name_vi} {name_en}")[:255]
         db.session.flush()
     except Exception:
         savepoint.rollback()

@@ -299,6 +299,28 @@ def hold_booths(
     taken = taken_booth_ids(ids)
     if taken:
         raise BoothError("taken", [b for b in booths if b.id in taken])
+    # The limit covers the exhibitor's open requests together, not one request: booths in
+    # live holds and in applications waiting for a decision at this festival. The exhibitor's
+    # row lock (after the booths', always in that order) makes two holds of different booths
+    # by one exhibitor count one after the other.
+    db.session.scalar(
+        sa.select(ExhibitorProfile.id).where(ExhibitorProfile.id == exhibitor.id).with_for_update()
+    )
+    open_bookings = db.session.scalar(
+        sa.select(sa.func.count(BoothBooking.id))
+        .join(BoothApplication, BoothApplication.id == BoothBooking.application_id)
+        .where(
+            BoothBooking.active.is_(True),
+            BoothApplication.festival_id == festival.id,
+            BoothApplication.exhibitor_id == exhibitor.id,
+            sa.or_(
+                sa.and_(BoothApplication.state == "held", BoothApplication.hold_expires_at > now),
+                BoothApplication.state == "pending",
+            ),
+        )
+    )
+    if open_bookings + len(ids) > limit:
+        raise BoothError("too_many", limit=limit)
 
     application = BoothApplication(
         festival_id=festival.id,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.routing import BuildError
@@ -173,7 +174,7 @@ def import_exhibitors(festival: Festival):
     if form.validate_on_submit():
         data = form.file.data.read(imports.MAX_IMPORT_BYTES + 1)
         try:
-            report = imports.import_exhibitors(data)
+            report = imports.import_exhibitors(data, festival=festival, user=current_user)
         except imports.ExhibitorImportError as exc:
             db.session.rollback()
             file_error = str(exc)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import datetime as dt
 import io
 import re
 
@@ -20,8 +19,10 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
+from booths import operations as booking_ops
 from booths.labels import BOOTH_KIND_LABELS, BOOTH_STATE_LABELS
 from booths.models import BOOTH_KINDS, Booth, BoothBooking, ExhibitorProfile, Hall, Zone
+from booths.search import today_local
 from booths.states import booth_occupants
 from eventday.areas.models import Area
 from eventday.extensions import db
@@ -419,7 +420,9 @@ def booth_data(booth: Booth) -> BoothData:
 
 
 def delete_booth(booth: Booth) -> None:
-    """Remove a booth that nobody holds or has booked."""
+    """Remove a booth that nobody holds or has booked. The booth row is locked first, as a
+    hold locks it, so a hold cannot slip in between the check and the delete."""
+    booking_ops.lock_booths([booth.id])
     active = db.session.scalar(
         sa.select(BoothBooking.id).where(BoothBooking.booth_id == booth.id, BoothBooking.active)
     )
@@ -644,7 +647,7 @@ def import_csv(festival: Festival, data: bytes | str) -> ImportReport:
         b.code: b
         for b in db.session.scalars(sa.select(Booth).where(Booth.festival_id == festival.id))
     }
-    today = dt.date.today()
+    today = today_local()
     area_codes = set()
     index = {name: i for i, name in enumerate(header)}
 

@@ -3,8 +3,6 @@ plan.json, the public map, booth pages, printable signs and list, CSV export and
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from flask import (
     Response,
@@ -37,8 +35,10 @@ from booths.models import (
     Hall,
     Zone,
 )
+from booths.search import today_local
 from booths.states import active_bookings_query, derive_state
 from booths.views import bp, public_festival
+from eventday.api import MAX_ID
 from eventday.areas.models import Area
 from eventday.db import utcnow
 from eventday.extensions import db
@@ -314,6 +314,8 @@ def _own(model, festival: Festival, item_id) -> object:
         item_id = int(item_id)
     except (TypeError, ValueError):
         abort(404)
+    if not 1 <= item_id <= MAX_ID:  # beyond the id column: the database would refuse it
+        abort(404)
     item = db.session.get(model, item_id)
     if item is None or item.festival_id != festival.id:
         abort(404)
@@ -420,7 +422,7 @@ def plan_add_row(festival: Festival):
 
 
 def _area_by_code(code: str) -> Area | None:
-    today = dt.date.today()
+    today = today_local()
     return db.session.scalar(
         sa.select(Area)
         .where(
@@ -694,7 +696,7 @@ def booth_page(slug: str, code: str):
         application=application,
         exhibitor_url=_exhibitor_url(festival, application.exhibitor_id) if application else None,
         product_url=lambda p: _product_url(festival, p.id),
-        today=dt.date.today(),
+        today=today_local(),
     )
 
 

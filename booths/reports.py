@@ -26,13 +26,15 @@ from booths.models import (
     BoothFeeWaiver,
     ExhibitorProfile,
     Hall,
+    Product,
     Zone,
 )
+from booths.search import today_local
 from booths.states import booth_occupants
 from eventday.areas.models import Area
 from eventday.extensions import db
 from eventday.festivals.models import Festival
-from eventday.i18n import localized
+from eventday.i18n import LOCAL_TZ, localized
 from ticketing.models import Order
 
 OCCUPYING_STATES = ("held", "pending", "booked")
@@ -245,6 +247,16 @@ def export_headers() -> list[str]:
     ]
 
 
+def _product_label(product: Product, today: dt.date) -> str:
+    """The name, with the stars only while the certificate is valid: an expired one is said."""
+    status = product.ocop_status(today)
+    if status == "current":
+        return f"{product.name_vi} ({product.stars}★)"
+    if status == "expired":
+        return "{} ({})".format(product.name_vi, _("OCOP certificate expired"))
+    return product.name_vi
+
+
 def export_rows(festival: Festival, now: dt.datetime | None = None) -> list[list[Any]]:
     """One row per booth, with the exhibitor keeping it and the products it shows. Three
     queries (states, booths with hall and zone, applications with exhibitor and products)."""
@@ -271,6 +283,7 @@ def export_rows(festival: Festival, now: dt.datetime | None = None) -> list[list
                 )
             )
         }
+    today = now.astimezone(LOCAL_TZ).date() if now is not None else today_local()
     yes, no = _("yes"), _("no")
     rows = []
     for booth in booths:
@@ -279,9 +292,7 @@ def export_rows(festival: Festival, now: dt.datetime | None = None) -> list[list
         exhibitor = application.exhibitor if application else None
         products = ""
         if application is not None:
-            products = "; ".join(
-                p.name_vi + (f" ({p.stars}★)" if p.stars else "") for p in application.products
-            )
+            products = "; ".join(_product_label(p, today) for p in application.products)
         rows.append(
             [
                 booth.code,

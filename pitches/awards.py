@@ -24,6 +24,7 @@ from pitches.models import (
     Score,
 )
 from pitches.stage import STARTUP_STAGE_LABELS, _change_application_state
+from pitches.xlsx import append_row
 
 DEFAULT_NAMES = {
     "first": "Giải Nhất",
@@ -364,13 +365,14 @@ def nominations_workbook(festival: Festival, link_for_deck) -> bytes:
         _("Pitch deck"),
         _("Video"),
     ]
-    sheet.append(header)
+    append_row(sheet, header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for n, prize in enumerate(nominated, start=1):
         a = apps[prize.application_id]
         means = summary.means.get(a.id, {})
-        sheet.append(
+        append_row(
+            sheet,
             [
                 n,
                 a.title,
@@ -385,7 +387,7 @@ def nominations_workbook(festival: Festival, link_for_deck) -> bytes:
                 prize.name,
                 link_for_deck(a) or "",
                 a.video_url or "",
-            ]
+            ],
         )
     for column, width in zip("ABCDEFGH", (5, 36, 32, 28, 24, 16, 20, 18), strict=True):
         sheet.column_dimensions[column].width = width

@@ -37,7 +37,7 @@ from eventday.festivals.models import Festival
 from eventday.festivals.util import register_public_action, register_section
 from eventday.i18n import current_lang, fold, localized, to_local
 from eventday.permissions import has_festival_role, organizer_required
-from pitches import calls
+from pitches import calls, judging
 from pitches.calls import STAGE_LABELS, STATE_LABELS, PitchError
 from pitches.models import (
     APPLICATION_STATES,
@@ -51,9 +51,11 @@ from pitches.views import bp, public_festival
 
 FORM_MARGIN_BYTES = 1024 * 1024  # the rest of the form around the deck
 UPLOAD_ENDPOINTS = ("pitches.apply", "pitches.edit_application")
-# The organizers' buttons: every move of TRANSITIONS except withdrawing, the startup's call.
+# The organizers' buttons: every move of TRANSITIONS except withdrawing (the startup's call)
+# and awarding (only ``awards.assign_prize`` awards, with the prize).
 ORGANIZER_MOVES = {
-    s: tuple(t for t in moves if t != "withdrawn") for s, moves in TRANSITIONS.items()
+    s: tuple(t for t in moves if t not in ("withdrawn", "awarded"))
+    for s, moves in TRANSITIONS.items()
 }
 
 
@@ -229,13 +231,16 @@ def _is_assigned_judge(user, application: PitchApplication) -> bool:
 
 
 def can_view(user, application: PitchApplication) -> bool:
-    """The startup (applicant or organisation member), organizers, and judges assigned to it."""
+    """The startup (applicant or organisation member), organizers, and judges assigned to it
+    who have no conflict of interest with it."""
     if calls.can_edit(user, application):
         return True
     if has_festival_role(user, application.festival, "organizer"):
         return True
-    return has_festival_role(user, application.festival, "judge") and _is_assigned_judge(
-        user, application
+    return (
+        has_festival_role(user, application.festival, "judge")
+        and _is_assigned_judge(user, application)
+        and not judging.conflicted(user, application)
     )
 
 

@@ -43,6 +43,7 @@ from pitches.models import (
     TRANSITIONS,
     PitchApplication,
     PitchCall,
+    ProgrammeItem,
     Track,
 )
 
@@ -51,6 +52,8 @@ DECK_FOLDER = "decks"
 MAX_FUNDING_VND = 10**15  # a typo guard far above any festival's prize fund
 # States in which the startup may still edit (and only until the call closes).
 EDITABLE_STATES = ("submitted", "in_review")
+# Leaving "scheduled" for one of these takes the pitch off the programme ("pitched" keeps it).
+LEAVES_SCHEDULE = frozenset(t for t in TRANSITIONS["scheduled"] if t != "pitched")
 
 # (name_vi, name_en) of the tracks a new call starts with.
 DEFAULT_TRACKS = (
@@ -642,12 +645,27 @@ def change_state(
     """Move the application per ``TRANSITIONS`` (row-locked) and mail the startup.
 
     ``user`` is who decided (None for the system); permission checks are the caller's.
+    An application leaving "scheduled" (withdrawn, or back to the shortlist) loses its pitch
+    items, as ``schedule.delete_item`` does: the next publication cancels them.
     """
+    leaving = new_state in LEAVES_SCHEDULE
+    if leaving:
+        from pitches import schedule  # late: schedule calls back into change_state
+
+        # The schedule's lock order: festival, its items, then the application.
+        schedule.lock_items(application.festival)
     lock_application(application)
     if new_state not in TRANSITIONS.get(application.state, ()):
         raise PitchError("bad_transition")
     old_state = application.state
     application.state = new_state
+    if leaving and old_state == "scheduled":
+        for item in db.session.scalars(
+            sa.select(ProgrammeItem).where(
+                ProgrammeItem.application_id == application.id, ProgrammeItem.kind == "pitch"
+            )
+        ):
+            db.session.delete(item)
     db.session.flush()
     _mail_state(application, old_state)
     return application

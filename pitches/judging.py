@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
@@ -48,6 +48,7 @@ from pitches.models import (
     Round,
     Score,
 )
+from pitches.xlsx import append_row
 
 REVIEW_STATES = ("in_review", "shortlisted")
 DEFAULT_K = 3
@@ -646,6 +647,9 @@ def save_scores(
     if assignment.judge_id != user.id:
         raise JudgingError("not_assigned")
     _check_unlocked(round_)
+    why = conflicted(user, assignment.application)
+    if why:
+        raise JudgingError("conflicted", why=why)
     criteria = list(round_.criteria)
     if not criteria:
         raise JudgingError("no_criteria")
@@ -696,11 +700,13 @@ class Ranking:
     judges: dict  # id -> User
     normalised: bool
     pending: int  # assigned sheets not complete yet
+    conflicts: dict = field(default_factory=dict)  # (application id, judge id) -> why
 
 
 def ranking(round_: Round, normalised: bool = True) -> Ranking:
-    """The round's ranking in four queries (criteria, assignments with scores, applications,
-    judges), whatever the number of applications."""
+    """The round's ranking in a fixed number of queries (criteria, assignments with scores,
+    applications, judges, conflicts), whatever the number of applications. The sheets of a
+    judge who has a conflict with the application do not count."""
     criteria = list(
         db.session.scalars(
             sa.select(Criterion).where(Criterion.round_id == round_.id).order_by(Criterion.position)
@@ -726,6 +732,9 @@ def ranking(round_: Round, normalised: bool = True) -> Ranking:
             sa.select(User).where(User.id.in_({a.judge_id for a in assignments}))
         )
     }
+    festival = db.session.get(Festival, round_.festival_id)
+    conflicts = conflict_pairs(festival, app_ids, judges)
+    assignments = [a for a in assignments if (a.application_id, a.judge_id) not in conflicts]
     specs = [rk.CriterionSpec(c.id, float(c.weight), float(c.max_score)) for c in criteria]
     sheets, pending = {}, 0
     for a in assignments:
@@ -747,7 +756,7 @@ def ranking(round_: Round, normalised: bool = True) -> Ranking:
         if specs
         else []
     )
-    return Ranking(round_, criteria, rows, applications, judges, normalised, pending)
+    return Ranking(round_, criteria, rows, applications, judges, normalised, pending, conflicts)
 
 
 def shortlist_top(round_: Round, n: int, user: User) -> list[PitchApplication]:
@@ -797,12 +806,13 @@ def export_xlsx(round_: Round, normalised: bool = True) -> bytes:
         _("Reason"),
         _("Tie-break"),
     ] + [c.name_vi for c in result.criteria]
-    ws.append(header)
+    append_row(ws, header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in result.rows:
         app = result.applications[row.application_id]
-        ws.append(
+        append_row(
+            ws,
             [
                 row.position,
                 app.title,
@@ -818,12 +828,13 @@ def export_xlsx(round_: Round, normalised: bool = True) -> bytes:
             + [
                 round(row.criterion_means[c.id], 2) if c.id in row.criterion_means else None
                 for c in result.criteria
-            ]
+            ],
         )
     sheet = wb.create_sheet(_("Scores")[:31])
-    sheet.append(
+    append_row(
+        sheet,
         [_("Application"), _("Judge"), _("Total"), _("z-score"), _("Comment"), _("Saved")]
-        + [c.name_vi for c in result.criteria]
+        + [c.name_vi for c in result.criteria],
     )
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -835,10 +846,13 @@ def export_xlsx(round_: Round, normalised: bool = True) -> bytes:
     ).all()
     by_app = {r.application_id: r for r in result.rows}
     for a in assignments:
+        if (a.application_id, a.judge_id) in result.conflicts:
+            continue  # a conflicted judge's sheet does not count
         row = by_app.get(a.application_id)
         values = {s.criterion_id: float(s.value) for s in a.scores}
         saved = to_local(a.submitted_at).replace(tzinfo=None) if a.submitted_at else None
-        sheet.append(
+        append_row(
+            sheet,
             [
                 result.applications[a.application_id].title,
                 result.judges[a.judge_id].full_name,
@@ -847,7 +861,7 @@ def export_xlsx(round_: Round, normalised: bool = True) -> bytes:
                 a.comment,
                 saved,
             ]
-            + [values.get(c.id) for c in result.criteria]
+            + [values.get(c.id) for c in result.criteria],
         )
     buffer = io.BytesIO()
     wb.save(buffer)

@@ -332,6 +332,11 @@ def stage_manager(festival: Festival, stage_id: int):
 # --------------------------------------------------------------------------- audience vote
 
 
+# Per IP: a hall of voters behind one NAT must get through (one vote per ticket is kept by
+# the database), while guessing ticket codes stays slow (10 a second at most).
+VOTE_RATE_LIMIT = "600/minute"
+
+
 class VoteForm(FlaskForm):
     code = StringField(
         _l("Your ticket's code"),
@@ -351,7 +356,7 @@ class VoteForm(FlaskForm):
 
 @bp.route("/f/<slug>/vote", methods=["GET", "POST"])
 @public
-@limiter.limit("20/minute", methods=["POST"])
+@limiter.limit(VOTE_RATE_LIMIT, methods=["POST"])
 def vote(slug: str):
     festival = public_festival(slug)
     is_open = vote_ops.vote_open(festival)

@@ -1,11 +1,12 @@
 """Versioned publishing of the programme.
 
 ``publish`` takes a numbered snapshot of every item. Against the previous version, an item
-whose stage, times or title changed gets ``sequence += 1``; an item no longer there stays in
-the snapshot as "cancelled" with a raised sequence (calendar apps then remove it). The startup
-and the judges of each changed, added or removed pitch get a mail with the updated ICS; the
-first publication mails every scheduled startup and judge their slot. Live status changes
-(started, ended, delayed) do not count as changes: they are not calendar changes.
+whose stage, times, title, description or speakers changed gets ``sequence += 1``; an item no
+longer there stays in the snapshot as "cancelled" with a raised sequence (calendar apps then
+remove it). The startup and the judges of each changed, added or removed pitch get a mail
+with the updated ICS; the first publication mails every scheduled startup and judge their slot.
+Live status changes (started, ended, delayed) do not count as changes: they are not calendar
+changes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ from pitches.models import PitchApplication, ProgrammeItem, ProgrammeVersion
 from pitches.schedule import festival_items, lock_items
 
 # The fields whose change makes a calendar change (and a mail).
-COMPARED = ("stage_id", "starts_at", "ends_at", "title", "title_en", "status_cancelled")
+COMPARED = (
+    "stage_id",
+    "starts_at",
+    "ends_at",
+    "title",
+    "title_en",
+    "description",
+    "speakers",
+    "status_cancelled",
+)
 ATTACHMENT_KIND = "pitches_item_ics"
 
 

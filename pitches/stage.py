@@ -71,27 +71,100 @@ def _item_options():
     )
 
 
-def published_items(festival: Festival, stage: Stage | None = None) -> list[ProgrammeItem]:
-    """The items of the latest published version (with their current rows' times), ordered by
-    current start; empty before the first publication. Three queries whatever the count."""
+@dataclass
+class PublicItem:
+    """A published item as the public sees it: times, titles, stage and texts from the latest
+    published snapshot; status and delay from the live row (the stage manager's clicks)."""
+
+    id: int | None  # the live row's, None once removed (until the next publication)
+    uid: str
+    kind: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    title_vi: str
+    title_en: str | None
+    stage_id: int | None
+    description: str
+    speakers: str
+    application: PitchApplication | None
+    status: str = "planned"
+    delay_minutes: int = 0
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+
+
+def published_items(festival: Festival, stage: Stage | None = None) -> list[PublicItem]:
+    """The items of the latest published version as published (unpublished edits are not
+    shown), with the live status and delay, ordered by current start; empty before the first
+    publication. Four queries whatever the count."""
     version = latest_version(festival)
     if version is None or not version.snapshot:
         return []
     # A removed item stays in later snapshots as "cancelled" (for calendars): not shown.
-    uids = [
-        uid
+    entries = {
+        uid: entry
         for uid, entry in version.snapshot.items()
-        if not (isinstance(entry, dict) and entry.get("status") == "cancelled")
-    ]
-    query = (
-        sa.select(ProgrammeItem)
-        .where(ProgrammeItem.festival_id == festival.id, ProgrammeItem.uid.in_(uids))
-        .options(*_item_options())
-        .order_by(ProgrammeItem.starts_at, ProgrammeItem.id)
+        if isinstance(entry, dict)
+        and entry.get("status") != "cancelled"
+        and (stage is None or entry.get("stage_id") == stage.id)
+    }
+    if not entries:
+        return []
+    live = {
+        row.uid: row
+        for row in db.session.execute(
+            sa.select(
+                ProgrammeItem.id,
+                ProgrammeItem.uid,
+                ProgrammeItem.status,
+                ProgrammeItem.delay_minutes,
+                ProgrammeItem.started_at,
+                ProgrammeItem.ended_at,
+            ).where(ProgrammeItem.festival_id == festival.id, ProgrammeItem.uid.in_(entries))
+        )
+    }
+    app_ids = {e["application_id"] for e in entries.values() if e.get("application_id")}
+    applications = (
+        {
+            a.id: a
+            for a in db.session.scalars(
+                sa.select(PitchApplication)
+                .where(PitchApplication.id.in_(app_ids))
+                .options(
+                    selectinload(PitchApplication.organisation),
+                    selectinload(PitchApplication.track),
+                )
+            )
+        }
+        if app_ids
+        else {}
     )
-    if stage is not None:
-        query = query.where(ProgrammeItem.stage_id == stage.id)
-    return sorted(db.session.scalars(query), key=lambda i: (current_start(i), i.id))
+    items = []
+    for uid, entry in entries.items():
+        row = live.get(uid)
+        item = PublicItem(
+            id=row.id if row else None,
+            uid=uid,
+            kind=entry.get("kind", "other"),
+            starts_at=dt.datetime.fromisoformat(entry["starts_at"]),
+            ends_at=dt.datetime.fromisoformat(entry["ends_at"]),
+            title_vi=entry.get("title", ""),
+            title_en=entry.get("title_en"),
+            stage_id=entry.get("stage_id"),
+            description=entry.get("description", ""),
+            speakers=entry.get("speakers", ""),
+            application=applications.get(entry.get("application_id")),
+        )
+        if row is not None:
+            item.status = row.status
+            item.delay_minutes = row.delay_minutes or 0
+            item.started_at, item.ended_at = row.started_at, row.ended_at
+        items.append(item)
+    return sorted(items, key=_order)
+
+
+def _order(item) -> tuple:
+    return (current_start(item), item.id or 0, item.uid)
 
 
 def stage_items(stage: Stage, day: dt.date | None = None) -> list[ProgrammeItem]:
@@ -108,35 +181,37 @@ def stage_items(stage: Stage, day: dt.date | None = None) -> list[ProgrammeItem]
     return items
 
 
-def local_day(item: ProgrammeItem) -> dt.date:
+def local_day(item: ProgrammeItem | PublicItem) -> dt.date:
     return to_local(item.starts_at).date()
 
 
-def current_start(item: ProgrammeItem) -> dt.datetime:
+def current_start(item: ProgrammeItem | PublicItem) -> dt.datetime:
     """The planned start moved by the delays the stage manager announced."""
     return item.starts_at + dt.timedelta(minutes=item.delay_minutes or 0)
 
 
-def current_end(item: ProgrammeItem) -> dt.datetime:
+def current_end(item: ProgrammeItem | PublicItem) -> dt.datetime:
     return item.ends_at + dt.timedelta(minutes=item.delay_minutes or 0)
 
 
 @dataclass
 class StageNow:
-    current: ProgrammeItem | None
+    current: ProgrammeItem | PublicItem | None
     live: bool  # the current item is marked started (else it is the next one planned)
-    next: ProgrammeItem | None
+    next: ProgrammeItem | PublicItem | None
 
 
-def now_and_next(items: list[ProgrammeItem], now: dt.datetime | None = None) -> StageNow:
+def now_and_next(
+    items: list[ProgrammeItem] | list[PublicItem], now: dt.datetime | None = None
+) -> StageNow:
     """The item marked started (the latest started if several), else the next planned one by
     current time — after the last ended one, or not finished yet when none has ended — and the
     planned one after it."""
     now = now or utcnow()
-    ordered = sorted(items, key=lambda i: (current_start(i), i.id))
+    ordered = sorted(items, key=_order)
     started = [i for i in ordered if i.status == "started"]
     if started:
-        current = max(started, key=lambda i: (i.started_at or current_start(i), i.id))
+        current = max(started, key=lambda i: (i.started_at or current_start(i), *_order(i)[1:]))
         live = True
     else:
         # After the last item the stage manager marked, what comes next (items before it that
@@ -145,10 +220,8 @@ def now_and_next(items: list[ProgrammeItem], now: dt.datetime | None = None) -> 
         today = now.astimezone(LOCAL_TZ).date()
         waiting = [i for i in ordered if i.status in ("planned", "delayed")]
         if marked:
-            anchor = (current_start(marked[-1]), marked[-1].id)
-            upcoming = [
-                i for i in waiting if (current_start(i), i.id) > anchor and local_day(i) >= today
-            ]
+            anchor = _order(marked[-1])
+            upcoming = [i for i in waiting if _order(i) > anchor and local_day(i) >= today]
         else:
             upcoming = [i for i in waiting if current_end(i) > now]
         current = upcoming[0] if upcoming else None
@@ -158,9 +231,9 @@ def now_and_next(items: list[ProgrammeItem], now: dt.datetime | None = None) -> 
         after = [
             i
             for i in ordered
-            if i.id != current.id
+            if i is not current
             and i.status in ("planned", "delayed")
-            and (current_start(i), i.id) > (current_start(current), current.id)
+            and _order(i) > _order(current)
         ]
         nxt = after[0] if after else None
     return StageNow(current, live, nxt)

@@ -36,11 +36,20 @@ def vote_open(festival: Festival) -> bool:
     return bool(call and call.audience_vote_open)
 
 
+# A withdrawn or de-scheduled startup is out of the vote even while its pitch is published.
+VOTABLE_STATES = ("scheduled", "pitched", "awarded")
+
+
 def candidates(festival: Festival) -> list[PitchApplication]:
-    """The applications with a pitch in the published programme, in programme order."""
+    """The applications still in the running with a pitch in the published programme, in
+    programme order."""
     seen: dict[int, PitchApplication] = {}
     for item in published_items(festival):
-        if item.kind == "pitch" and item.application is not None:
+        if (
+            item.kind == "pitch"
+            and item.application is not None
+            and item.application.state in VOTABLE_STATES
+        ):
             seen.setdefault(item.application.id, item.application)
     return list(seen.values())
 

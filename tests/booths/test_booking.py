@@ -211,6 +211,20 @@ def test_how_many_booths(world, app, monkeypatch):
     assert "2" in caught.value.message()
 
 
+def test_the_limit_counts_the_exhibitors_open_requests_together(world, app, monkeypatch):
+    monkeypatch.setitem(app.config, "BOOTH_MAX_PER_APPLICATION", 3)
+    pending(world, codes=("A01",))  # waiting for a decision
+    hold(world, codes=("A02",))
+    with pytest.raises(ops.BoothError) as caught:
+        hold(world, codes=("A03", "A04"))  # 1 + 1 + 2 > 3
+    assert (caught.value.reason, caught.value.limit) == ("too_many", 3)
+    db.session.rollback()
+    assert state_of(world, "A03") == "available"
+    assert hold(world, codes=("A03",)).state == "held"  # 3 in all is fine
+    # Another exhibitor has a limit of its own.
+    assert hold(world, "second", codes=("A05", "A06")).state == "held"
+
+
 def test_booths_of_another_festival_are_refused(world, create_festival, create_plan):
     other = create_festival(state="published")
     _h, _z, other_booths = create_plan(other, n=1)
@@ -568,6 +582,56 @@ def test_hold_with_garbage_booth_ids(client, auth, world):
     )
     assert response.status_code == 400  # not one of this user's exhibitors
     assert db.session.scalar(sa.select(sa.func.count(BoothApplication.id))) == 0
+
+
+def test_hold_with_ids_beyond_the_column(client, auth, world):
+    slug = world["festival"].slug
+    login(auth, world["first"].user)
+    token = csrf_token(client, f"/f/{slug}/booths/pick")
+    for huge in (str(2**31), str(2**64)):
+        response = client.post(
+            f"/f/{slug}/booths/hold",
+            data={"csrf_token": token, "exhibitor_id": world["first"].id, "booth_id": [huge]},
+        )
+        assert response.status_code == 400, huge  # "not available", not a server error
+    assert db.session.scalar(sa.select(sa.func.count(BoothApplication.id))) == 0
+    # A group id beyond the column is no group, not a server error.
+    response = client.post(
+        f"/f/{slug}/booths/hold",
+        data={
+            "csrf_token": token,
+            "exhibitor_id": world["first"].id,
+            "booth_id": [str(world["booths"][0].id)],
+            "group_id": str(2**64),
+        },
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(BoothApplication.group_id)) is None
+
+
+def test_queue_shows_current_stars_and_the_waived_fee(client, auth, world):
+    from booths.search import today_local
+
+    today = today_local()
+    current = add_product(world["first"], "Trà đẳng sâm", stars=4)
+    current.decision_date = today - dt.timedelta(days=400)
+    current.valid_until = today + dt.timedelta(days=700)
+    expired = add_product(world["first"], "Rượu sâm", stars=5)
+    expired.decision_date = today - dt.timedelta(days=1200)
+    expired.valid_until = today - dt.timedelta(days=1)
+    group = world["festival"].groups[0]
+    db.session.add(BoothFeeWaiver(festival_id=world["festival"].id, group_id=group.id))
+    world["organizer"].locale = "en"
+    db.session.commit()
+    pending(world, codes=("A01",), products=[current.id, expired.id], group_id=group.id)
+    login(auth, world["organizer"])
+    html = client.get(f"/f/{world['festival'].slug}/manage/booths/applications").get_data(
+        as_text=True
+    )
+    assert "Trà đẳng sâm 4★" in html
+    assert "5★" not in html and "Rượu sâm (OCOP certificate expired)" in html
+    assert f"fee waived ({group.name_en or group.name_vi})" in html
+    assert "500.000" not in html and "500,000" not in html  # not the full price
 
 
 def test_queue_and_decisions_through_the_pages(client, auth, world):

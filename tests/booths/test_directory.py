@@ -376,9 +376,25 @@ def test_verification_needs_the_product_shown_there(fair, create_festival, creat
     with pytest.raises(ops.ExhibitorError) as err:
         ops.verify_certificate(fair["p"]["hidden"], organizer)
     assert err.value.reason == "no_certificate"
-    # An organizer reviewing a pending application may verify what it shows.
-    ops.verify_certificate(fair["p"]["pending"], organizer)
-    assert fair["p"]["pending"].verified_at is not None
+    # Only an approved application counts: a pending one is not yet shown there.
+    with pytest.raises(ops.ExhibitorError) as err:
+        ops.verify_certificate(fair["p"]["pending"], organizer)
+    assert err.value.reason == "not_organizer"
+    assert fair["p"]["pending"].verified_at is None
+
+
+def test_exhibitor_organizing_a_festival_cannot_verify_their_own(
+    fair, create_festival, create_plan, approve
+):
+    exhibitor = fair["duc_huy"]
+    own = create_festival(organizer=exhibitor.user, state="published")
+    _hall, _zone, booths = create_plan(own, n=1)
+    approve(own, exhibitor, [booths[0]], [fair["p"]["cao"]])
+    db.session.commit()
+    with pytest.raises(ops.ExhibitorError) as err:
+        ops.verify_certificate(fair["p"]["cao"], exhibitor.user)
+    assert err.value.reason == "not_organizer"
+    assert fair["p"]["cao"].verified_at is None
 
 
 # --------------------------------------------------------------------------- no N+1

@@ -16,7 +16,7 @@ from booths.models import ExhibitorProfile, Product
 from booths.ocop import default_valid_until
 from eventday.accounts.models import Organisation
 from eventday.extensions import db
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, vi
 
 EXHIBITOR_HEADER = [c.header for c in imports.EXHIBITOR_COLUMNS]
 PRODUCT_HEADER = [c.header for c in imports.PRODUCT_COLUMNS]
@@ -149,7 +149,8 @@ def test_good_file_imports_exhibitors_and_products_with_defaults(app):
     assert chili.stars is None and chili.ocop_status(TODAY) == "none"
 
 
-def test_reimport_updates_instead_of_duplicating(app):
+def test_reimport_updates_instead_of_duplicating(app, create_user):
+    admin = create_user(admin=True)  # acts for every exhibitor, so may update them
     imports.import_exhibitors(workbook(GOOD_EXHIBITORS, GOOD_PRODUCTS), today=TODAY)
     db.session.commit()
     counts = (count(Organisation), count(ExhibitorProfile), count(Product))
@@ -159,7 +160,7 @@ def test_reimport_updates_instead_of_duplicating(app):
     changed[0][0] = "htx nông nghiệp và dược liệu TÂY GIANG"  # the same name, folded
     products = [list(r) for r in GOOD_PRODUCTS]
     products[0][11] = 160000
-    report = imports.import_exhibitors(workbook(changed, products), today=TODAY)
+    report = imports.import_exhibitors(workbook(changed, products), user=admin, today=TODAY)
     db.session.commit()
 
     assert report.ok
@@ -342,3 +343,93 @@ def test_page_is_for_organizers_only(client, auth, organizer_festival, create_us
     path = f"/f/{festival.slug}/manage/booths/exhibitors/import"
     assert client.get(path).status_code == 403
     assert client.get(path + "/../template.xlsx").status_code in (403, 404)
+
+
+# --------------------------------------------------------------------------- whose profiles
+
+
+def test_import_cannot_change_another_organisations_exhibitor(
+    app, create_user, create_festival, create_exhibitor
+):
+    organizer = create_user()
+    festival = create_festival(organizer=organizer)  # their own draft festival
+    other = create_exhibitor("HTX Nông nghiệp xã Tư")
+    other.contact_email = "owner@example.vn"
+    db.session.commit()
+    rows = [list(GOOD_EXHIBITORS[1])]
+    rows[0][5] = "attacker@example.vn"
+    products = [["HTX Nông nghiệp xã Tư", "Rượu ba kích", None, None, 5]]
+
+    report = imports.import_exhibitors(
+        workbook(rows, products), festival=festival, user=organizer, today=TODAY
+    )
+    db.session.rollback()
+    assert not report.ok and not report.imported
+    assert ("exhibitors", 2, "A") in issues_at(report)
+    expected = "“%(name)s” belongs to an exhibitor you cannot change from here."
+    assert str(report.issues[0].message) == vi(expected, name="HTX Nông nghiệp xã Tư")
+    assert db.session.get(ExhibitorProfile, other.id).contact_email == "owner@example.vn"
+
+    # A Products row alone for that exhibitor is refused on its exhibitor cell.
+    report = imports.import_exhibitors(
+        workbook([], products), festival=festival, user=organizer, today=TODAY
+    )
+    db.session.rollback()
+    assert not report.ok and ("products", 2, "A") in issues_at(report)
+    assert count(Product) == 0
+
+
+def test_import_updates_members_and_applicants_at_this_festival(
+    app, create_user, create_festival, create_exhibitor
+):
+    from booths.models import BoothApplication
+
+    organizer = create_user()
+    festival = create_festival(organizer=organizer)
+    applicant = create_exhibitor("HTX Nông nghiệp xã Tư")
+    own = create_exhibitor("HTX Nông nghiệp và Dược liệu Tây Giang", user=organizer)
+    db.session.add(BoothApplication(festival_id=festival.id, exhibitor_id=applicant.id))
+    db.session.commit()
+
+    report = imports.import_exhibitors(
+        workbook(GOOD_EXHIBITORS, GOOD_PRODUCTS), festival=festival, user=organizer, today=TODAY
+    )
+    db.session.commit()
+    assert report.ok and report.exhibitors_updated == 2, report.issues
+    assert db.session.get(ExhibitorProfile, own.id).contact_email == "htx@example.vn"
+
+
+def test_reimport_matches_form_products_and_withdraws_verification(
+    app, create_user, create_exhibitor
+):
+    from booths import exhibitors
+
+    owner = create_user()
+    tay_giang = create_exhibitor("HTX Nông nghiệp và Dược liệu Tây Giang", user=owner)
+    product = exhibitors.create_product(
+        tay_giang,
+        exhibitors.ProductData(
+            name_vi="Trà  đẳng sâm",
+            name_en="Codonopsis tea",
+            stars=3,
+            decision_date=dt.date(2024, 6, 12),
+        ),
+    )
+    product.verified_at = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+    product.verified_by_id = owner.id
+    db.session.commit()
+
+    report = imports.import_exhibitors(
+        workbook([], GOOD_PRODUCTS[:1]), user=owner, today=TODAY
+    )  # 4 stars now
+    db.session.commit()
+    assert report.ok and (report.products_created, report.products_updated) == (0, 1)
+    product = db.session.get(Product, product.id)
+    assert len(tay_giang.products) == 1 and product.stars == 4
+    assert product.verified_at is None and product.verified_by_id is None
+    assert (
+        product.name_folded
+        == exhibitors._check_product(
+            exhibitors.ProductData(name_vi=product.name_vi, name_en=product.name_en)
+        )["name_folded"]
+    )

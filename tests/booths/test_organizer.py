@@ -23,6 +23,7 @@ from booths.models import (
     Product,
     Zone,
 )
+from booths.search import today_local
 from eventday.db import utcnow
 from eventday.extensions import db
 from eventday.festivals.util import section_status
@@ -125,8 +126,14 @@ class Plan:
         self.e1 = create_exhibitor("HTX Dược liệu Tây Giang", area=self.tay_giang)
         self.e2 = create_exhibitor("HTX Nông nghiệp xã Tư", area=self.song_kon)
         self.e3 = create_exhibitor("Khởi nghiệp Cơ Tu")
+        today = dt.date.today()
         self.product = Product(
-            exhibitor_id=self.e1.id, name_vi="Trà đẳng sâm", name_folded="tra dang sam", stars=4
+            exhibitor_id=self.e1.id,
+            name_vi="Trà đẳng sâm",
+            name_folded="tra dang sam",
+            stars=4,
+            decision_date=today - dt.timedelta(days=400),
+            valid_until=today + dt.timedelta(days=700),
         )
         db.session.add(self.product)
         now = utcnow()
@@ -283,6 +290,23 @@ def test_xlsx_export_has_every_booth_with_its_exhibitor(client, auth, plan):
     assert a04[6] == 500_000 and a04[14] == 500_000
     assert by_code["A02"][8] in (None, "")  # the expired hold keeps nobody
     assert by_code["A06"][7] == str(reports.BOOTH_STATE_LABELS["blocked"])
+
+
+def test_xlsx_export_gives_stars_only_for_a_valid_certificate(app, plan):
+    from flask_babel import force_locale
+
+    def a04():
+        with force_locale("en"):
+            rows = reports.export_rows(plan.festival)
+        return next(row for row in rows if row[0] == "A04")[16]
+
+    assert a04() == "Trà đẳng sâm (4★)"
+    plan.product.valid_until = today_local() - dt.timedelta(days=1)
+    db.session.commit()
+    assert a04() == "Trà đẳng sâm (OCOP certificate expired)"
+    plan.product.decision_date = plan.product.valid_until = None  # stars with no certificate
+    db.session.commit()
+    assert a04() == "Trà đẳng sâm"
 
 
 def test_fee_waivers_add_and_remove(client, auth, plan):

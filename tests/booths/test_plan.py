@@ -659,6 +659,37 @@ def test_booth_in_use_cannot_be_deleted(plan, occupy):
     assert exc.value.message() == "Booth A01 is held or booked: free it before deleting it."
 
 
+def test_deleting_a_booth_locks_it_before_checking(plan, monkeypatch):
+    """The same row lock a hold takes, so no hold slips in between the check and the delete."""
+    from booths import operations as booking_ops
+
+    booth = plan[2][0]
+    calls = []
+    real = booking_ops.lock_booths
+
+    def spy(ids):
+        calls.append((list(ids), db.session.get(Booth, booth.id) is not None))
+        return real(ids)
+
+    monkeypatch.setattr(booking_ops, "lock_booths", spy)
+    ops.delete_booth(booth)
+    assert calls == [([booth.id], True)]
+
+
+def test_ids_beyond_the_column_are_not_found(client, festival, plan, organizer):
+    login(client, organizer)
+    editor = f"/f/{festival.slug}/manage/booths/plan"
+    token = csrf_token(client, editor)
+    for item_id in (str(2**31), str(2**64)):
+        response = client.post(
+            f"{editor}/booth/delete",
+            data={"csrf_token": token, "item_id": item_id},
+            headers={"Accept": "application/json"},
+        )
+        assert response.status_code == 404, item_id
+    assert db.session.get(Booth, plan[2][0].id) is not None
+
+
 def test_import_page_reports_rows(client, festival, plan, organizer):
     login(client, organizer)
     url = f"/f/{festival.slug}/manage/booths/plan/import"

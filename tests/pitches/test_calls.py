@@ -22,7 +22,7 @@ from eventday.extensions import db
 from eventday.festivals.models import FestivalRole
 from eventday.festivals.util import public_actions, section_status
 from eventday.mail import OutboxMail
-from pitches import calls
+from pitches import calls, judging
 from pitches.calls import PitchError
 from pitches.models import Assignment, PitchApplication, PitchCall, Round
 from tests.conftest import area, csrf_token
@@ -499,6 +499,17 @@ def test_deck_served_inline_only_to_the_startup_organizers_and_assigned_judges(
     db.session.commit()
     auth.login(world["judge"])
     assert client.get(path).status_code == 200
+    auth.logout()
+    # A judge with a conflict of interest may not, even when assigned.
+    judging.declare_conflict(
+        world["festival"], world["judge"], "declared", application_id=application.id, note="x"
+    )
+    db.session.add(
+        Assignment(round_id=round_.id, application_id=application.id, judge_id=world["judge"].id)
+    )
+    db.session.commit()
+    auth.login(world["judge"])
+    assert client.get(path).status_code == 403
 
 
 # --------------------------------------------------------------------------- editing
@@ -787,6 +798,19 @@ def test_organizer_list_filters_searches_and_moves(app, client, auth, world, cre
         assert "cannot move to that state" in response.get_data(as_text=True)
     db.session.refresh(pottery)
     assert pottery.state == "submitted" and len(mails()) == 1
+    # A pitched startup is awarded only with a prize, never by a bare state move.
+    pottery.state = "pitched"
+    db.session.commit()
+    response = client.post(
+        f"{base}/{pottery.id}/state", data={"csrf_token": token, "state": "awarded"}
+    )
+    assert response.status_code == 409
+    db.session.refresh(pottery)
+    assert pottery.state == "pitched" and len(mails()) == 1
+    html = client.get(base + "?state=pitched").get_data(as_text=True)
+    assert 'name="state" value="awarded"' not in html
+    pottery.state = "submitted"
+    db.session.commit()
 
     # No query per application on the list.
     few = _count_queries(app, lambda: client.get(base))

@@ -154,6 +154,26 @@ def test_republishing_after_a_move_keeps_the_uid_raises_sequence_and_mails_the_i
     assert str(public["UID"]) == second.uid and int(public["SEQUENCE"]) == 1
 
 
+def test_a_new_description_or_speakers_raise_the_sequence_and_mail_those_concerned(
+    festival, organizer, scheduled, judges
+):
+    apps, items = scheduled
+    first, second = items
+    publishing.publish(festival, organizer)
+    db.session.commit()
+    db.session.query(OutboxMail).delete()
+    first.description = "Trà túi lọc từ sâm Ngọc Linh"
+    second.speakers = "Alăng Thị Bốn"
+    db.session.commit()
+    result = publishing.publish(festival, organizer)
+    db.session.commit()
+    assert sorted(result.changed) == sorted([first.uid, second.uid])
+    assert db.session.get(ProgrammeItem, first.id).sequence == 1
+    assert db.session.get(ProgrammeItem, second.id).sequence == 1
+    sent = {m.recipient for m in mails("pitches_programme_changed")}
+    assert {apps[0].applicant.email, apps[1].applicant.email, judges[0].email} <= sent
+
+
 def test_a_removed_item_is_published_as_a_cancelled_event_with_a_raised_sequence(
     client, festival, organizer, scheduled, judges
 ):
@@ -179,6 +199,30 @@ def test_a_removed_item_is_published_as_a_cancelled_event_with_a_raised_sequence
         sa.select(ProgrammeVersion).where(ProgrammeVersion.number == later.version.number)
     )
     assert version.snapshot[uid]["status"] == "cancelled" and version.snapshot[uid]["sequence"] == 1
+
+
+def test_a_withdrawn_or_unscheduled_startup_leaves_the_programme_and_is_cancelled(
+    festival, organizer, scheduled, judges
+):
+    from pitches import calls
+
+    apps, items = scheduled
+    publishing.publish(festival, organizer)
+    db.session.commit()
+    uids = [i.uid for i in items]
+    calls.withdraw(apps[0], apps[0].applicant)  # the startup withdraws
+    calls.change_state(apps[1], "shortlisted", organizer)  # an organizer takes it back
+    db.session.commit()
+    assert (
+        db.session.scalars(sa.select(ProgrammeItem).where(ProgrammeItem.kind == "pitch")).all()
+        == []
+    )
+    assert [a.state for a in apps] == ["withdrawn", "shortlisted"]
+    result = publishing.publish(festival, organizer)
+    db.session.commit()
+    assert sorted(result.removed) == sorted(uids)
+    assert apps[0].applicant.email in result.mailed and judges[0].email in result.mailed
+    assert all(result.version.snapshot[u]["status"] == "cancelled" for u in uids)
 
 
 def test_publish_page_is_for_organizers_and_publishes(client, auth, festival, organizer, scheduled):

@@ -17,6 +17,7 @@ from eventday.extensions import db
 from eventday.festivals import operations as festival_ops
 from eventday.festivals.models import Stage
 from eventday.i18n import LOCAL_TZ, fold
+from pitches import publishing
 from pitches.models import PitchApplication, PitchCall, ProgrammeItem, ProgrammeVersion, Track
 from tests.conftest import csrf_token, vi
 
@@ -99,7 +100,7 @@ class World:
             ProgrammeVersion(
                 festival_id=self.festival.id,
                 number=number,
-                snapshot={i.uid: {"starts_at": i.starts_at.isoformat()} for i in items},
+                snapshot={i.uid: publishing.entry(i) for i in items},
             )
         )
         db.session.commit()
@@ -179,6 +180,37 @@ def test_programme_shows_only_published_items_per_day_and_stage(client, world, s
     assert "Lê Văn Tư, Trần Thị Mai" in html
     assert f"/f/{world.festival.slug}/programme/{opening.uid}.ics" in html
     assert f"/f/{world.festival.slug}/programme.ics" in html
+
+
+def test_programme_and_projector_show_the_published_version_not_later_edits(
+    client, auth, world, stage_day
+):
+    day, opening, pitches, _apps = stage_day
+    # Unpublished edits: a pitch renamed and moved to the other stage, the opening retimed.
+    pitches[0].title_vi = "Tên mới chưa công bố"
+    pitches[0].stage_id = world.hall.id
+    opening.starts_at += dt.timedelta(hours=3)
+    opening.ends_at += dt.timedelta(hours=3)
+    db.session.commit()
+    html = client.get(f"/f/{world.festival.slug}/programme").get_data(as_text=True)
+    assert "Tên mới chưa công bố" not in html and "Trà dược liệu Tây Giang" in html
+    assert "08:00" in html and "11:00" not in html
+    assert f'data-stage-id="{world.hall.id}"' not in html
+    data = now_json(client, world)  # the main stage, as published
+    assert data["now"]["id"] == opening.id and data["now"]["start"] == "08:00"
+    assert data["next"]["id"] == pitches[0].id
+    assert data["next"]["title"] == "Trà dược liệu Tây Giang"
+    # The live status and delay still show: the stage manager starts the opening, late.
+    auth.login(world.organizer)
+    path = f"/f/{world.festival.slug}/manage/pitches/stage/{world.main.id}?day={day.isoformat()}"
+    token = csrf_token(client, path)
+    body = {"csrf_token": token, "item_id": opening.id, "action": "delay", "minutes": "5"}
+    assert client.post(path, data=body).status_code == 302
+    data = now_json(client, world)
+    assert data["now"]["start"] == "08:05" and data["now"]["delay_minutes"] == 5
+    body = {"csrf_token": token, "item_id": opening.id, "action": "start"}
+    assert client.post(path, data=body).status_code == 302
+    assert now_json(client, world)["live"] is True
 
 
 def test_programme_of_a_draft_festival_is_not_found(client, create_festival):

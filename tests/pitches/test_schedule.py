@@ -498,6 +498,35 @@ def test_a_conflicting_move_is_refused_with_a_message_naming_the_conflict(
     assert db.session.get(ProgrammeItem, first.id).starts_at == local(DAY, 9)
 
 
+def _move_queries(item, stage, start) -> int:
+    db.session.expire_all()
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    engine = db.session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        ops.move_item(db.session.get(ProgrammeItem, item.id), stage, start)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    db.session.rollback()
+    return len(statements)
+
+
+def test_a_move_checks_conflicts_in_a_fixed_number_of_queries(festival, make_application, judges):
+    main, side = festival.stages
+    moving = _pitch_item(festival, make_application(festival, "Cà phê"), main, local(DAY, 9))
+    _pitch_item(festival, make_application(festival, "Gạo"), side, local(DAY, 9), judges[:1])
+    few = _move_queries(moving, main, local(DAY, 10))
+    for n in range(6):
+        app_ = make_application(festival, f"Dự án {n}")
+        _pitch_item(festival, app_, side, local(DAY, 10 + n), judges[:2])
+    many = _move_queries(moving, main, local(DAY, 10))
+    assert many == few, (few, many)
+
+
 def test_a_hand_made_item_cannot_overlap_another_on_its_stage(festival):
     main = festival.stages[0]
     ops.create_item(

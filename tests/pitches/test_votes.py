@@ -196,6 +196,39 @@ def test_only_pitches_of_the_published_programme_can_be_chosen(client, world):
     assert votes_of(world) == []
 
 
+def test_a_withdrawn_startup_is_out_of_the_vote_before_the_next_publication(client, world):
+    ticket = world.ticket()
+    world.check_in(ticket)
+    gone = world.apps[1]
+    gone.state = "withdrawn"  # still in the published snapshot until the next publication
+    db.session.commit()
+    assert gone not in vote_ops.candidates(world.festival)
+    page = client.get(f"/f/{world.festival.slug}/vote").get_data(as_text=True)
+    assert world.apps[0].title in page and gone.title not in page
+    response = vote(client, world, ticket.short_code, gone)
+    assert response.status_code == 400
+    assert votes_of(world) == []
+
+
+def test_a_hall_behind_one_address_can_vote_but_guessing_is_limited(client, world):
+    from pitches import programme_views
+
+    tickets = [world.ticket(name=f"Khách {n}") for n in range(25)]
+    for ticket in tickets:
+        world.check_in(ticket)
+    path = f"/f/{world.festival.slug}/vote"
+    token = csrf_token(client, path)
+    codes = [
+        client.post(
+            path,
+            data={"csrf_token": token, "code": t.short_code, "application_id": world.apps[0].id},
+        ).status_code
+        for t in tickets
+    ]
+    assert codes == [302] * 25 and len(votes_of(world)) == 25
+    assert programme_views.VOTE_RATE_LIMIT == "600/minute"  # still a limit on code guessing
+
+
 def test_a_cancelled_ticket_is_refused(client, world):
     ticket = world.ticket()
     world.check_in(ticket)
@@ -411,6 +444,24 @@ def test_nominations_xlsx_lists_nominated_winners_with_scores(client, auth, worl
     assert record["Prize"] == "Giải Nhất"
     assert record["Video"] == "https://video.example.vn/tra"
     assert record["Stage"] == "Sân khấu chính"
+
+
+def test_nominations_xlsx_keeps_formula_like_texts_as_text(world, create_user):
+    world.judge_factory = create_user
+    pitched(world)
+    winner = world.apps[0]
+    winner.title = '=HYPERLINK("http://evil.example","Xem")'
+    winner.video_url = "+cmd|' /C calc'!A0"
+    prize = award_ops.create_prize(world.festival, "first")
+    db.session.commit()
+    award_ops.assign_prize(prize, winner, world.organizer)
+    prize.nominated_for_province = True
+    db.session.commit()
+    book = openpyxl.load_workbook(
+        io.BytesIO(award_ops.nominations_workbook(world.festival, lambda _a: None))
+    )
+    cells = {c.value: c.data_type for c in book.active[2] if isinstance(c.value, str)}
+    assert cells[winner.title] == "s" and cells[winner.video_url] == "s"
 
 
 def test_ranking_suggests_winners(world, create_user):
