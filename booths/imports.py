@@ -37,6 +37,7 @@ from eventday.accounts.models import Organisation, OrganisationMember
 from eventday.areas.models import Area
 from eventday.extensions import db
 from eventday.i18n import LOCAL_TZ, PhoneError, fold, normalize_phone
+from eventday.xlsx import open_workbook
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000  # per sheet
@@ -178,22 +179,7 @@ def _header_keys(text: str) -> set[str]:
 
 def read_workbook(data: bytes) -> dict[str, list[tuple[int, list[Any]]]]:
     """Each known sheet's non-empty rows as (row number, values); checked by content."""
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ExhibitorImportError(
-            _l("The file is larger than %(max)s MB.", max=MAX_IMPORT_BYTES // (1024 * 1024))
-        )
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise ExhibitorImportError(_l("Old Excel files (.xls) are not supported: save as XLSX."))
-    if data[:4] != b"PK\x03\x04":
-        raise ExhibitorImportError(
-            _l("This is not an XLSX workbook: save the list as Excel (.xlsx) and try again.")
-        )
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged file
-        raise ExhibitorImportError(_l("The XLSX file cannot be opened.")) from exc
+    workbook = open_workbook(data, ExhibitorImportError, MAX_IMPORT_BYTES)
     try:
         by_title = {fold(ws.title).strip(): ws for ws in workbook.worksheets}
         out: dict[str, list[tuple[int, list[Any]]]] = {}

@@ -349,6 +349,28 @@ def _check_fields(data: BoothData) -> BoothData:
     return data
 
 
+# What a booth takes from ``BoothData`` as it is (its hall, zone and code are set apart).
+BOOTH_FIELDS = (
+    "x",
+    "y",
+    "width_m",
+    "depth_m",
+    "corner",
+    "kind",
+    "price_vnd",
+    "reserved_group_id",
+    "reserved_area_id",
+    "blocked",
+    "blocked_reason",
+    "staff_passes",
+)
+
+
+def _fill(booth: Booth, data: BoothData) -> None:
+    for name in BOOTH_FIELDS:
+        setattr(booth, name, getattr(data, name))
+
+
 def save_booth(hall: Hall, booth: Booth | None, data: BoothData) -> Booth:
     """Create a booth in ``hall`` (``booth`` None) or change one (fields, place, size, hall).
 
@@ -381,22 +403,8 @@ def save_booth(hall: Hall, booth: Booth | None, data: BoothData) -> Booth:
         db.session.add(booth)
     booth.hall_id = hall.id
     booth.zone_id = zone_id
-    for name in (
-        "code",
-        "x",
-        "y",
-        "width_m",
-        "depth_m",
-        "corner",
-        "kind",
-        "price_vnd",
-        "reserved_group_id",
-        "reserved_area_id",
-        "blocked",
-        "blocked_reason",
-        "staff_passes",
-    ):
-        setattr(booth, name, getattr(data, name))
+    booth.code = data.code
+    _fill(booth, data)
     db.session.flush()
     return booth
 
@@ -820,21 +828,7 @@ def import_csv(festival: Festival, data: bytes | str) -> ImportReport:
                 if data.zone_id is not None
                 else _zone_for(hall, None, (data.x, data.y, data.width_m, data.depth_m))
             )
-            for name in (
-                "x",
-                "y",
-                "width_m",
-                "depth_m",
-                "corner",
-                "kind",
-                "price_vnd",
-                "reserved_group_id",
-                "reserved_area_id",
-                "blocked",
-                "blocked_reason",
-                "staff_passes",
-            ):
-                setattr(booth, name, getattr(data, name))
+            _fill(booth, data)
         db.session.flush()
     return report
 

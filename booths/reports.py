@@ -35,6 +35,7 @@ from eventday.areas.models import Area
 from eventday.extensions import db
 from eventday.festivals.models import Festival
 from eventday.i18n import LOCAL_TZ, localized
+from eventday.xlsx import text_cell
 from ticketing.models import Order
 
 OCCUPYING_STATES = ("held", "pending", "booked")
@@ -336,9 +337,7 @@ def export_xlsx(festival: Festival) -> bytes:
     for row in export_rows(festival):
         cells = []
         for i, value in enumerate(row):
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text starts with
+            cell = text_cell(sheet, value)
             if i in money_columns:
                 cell.number_format = "#,##0"
             cells.append(cell)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from eventday.extensions import db
 from eventday.festivals.models import Festival
+from eventday.xlsx import append_row
 from pitches.models import (
     PRIZE_KINDS,
     Assignment,
@@ -24,7 +25,6 @@ from pitches.models import (
     Score,
 )
 from pitches.stage import STARTUP_STAGE_LABELS, _change_application_state
-from pitches.xlsx import append_row
 
 DEFAULT_NAMES = {
     "first": "Giải Nhất",

@@ -37,6 +37,7 @@ from eventday.db import utcnow
 from eventday.extensions import db
 from eventday.festivals.models import Festival, FestivalRole
 from eventday.i18n import to_local
+from eventday.xlsx import append_row
 from pitches import assignment as assignment_algo
 from pitches import ranking as rk
 from pitches.models import (
@@ -48,7 +49,6 @@ from pitches.models import (
     Round,
     Score,
 )
-from pitches.xlsx import append_row
 
 REVIEW_STATES = ("in_review", "shortlisted")
 DEFAULT_K = 3

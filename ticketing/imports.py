@@ -28,6 +28,7 @@ from eventday.areas.models import Area
 from eventday.extensions import db
 from eventday.festivals.models import Festival
 from eventday.i18n import LOCAL_TZ, PhoneError, fold, format_vnd, localized, normalize_phone
+from eventday.xlsx import open_workbook
 from ticketing import operations as ops
 from ticketing.models import HOLDING_TICKET_STATES, Order, Ticket, TicketType
 
@@ -170,22 +171,7 @@ def _cell_text(value: Any) -> str:
 def read_sheet(data: bytes) -> list[tuple[int, list[Any]]]:
     """(row number, cell values) of the first sheet's non-empty rows. Checked by content:
     a ZIP container that openpyxl can open, whatever the file is called."""
-    if len(data) > MAX_IMPORT_BYTES:
-        raise AttendeeImportError(
-            _l("The file is larger than %(max)s MB.", max=MAX_IMPORT_BYTES // (1024 * 1024))
-        )
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise AttendeeImportError(_l("Old Excel files (.xls) are not supported: save as XLSX."))
-    if data[:4] != b"PK\x03\x04":
-        raise AttendeeImportError(
-            _l("This is not an XLSX workbook: save the list as Excel (.xlsx) and try again.")
-        )
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged file
-        raise AttendeeImportError(_l("The XLSX file cannot be opened.")) from exc
+    workbook = open_workbook(data, AttendeeImportError, MAX_IMPORT_BYTES)
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # files from other programs often carry a wrong dimension

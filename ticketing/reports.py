@@ -23,6 +23,7 @@ from eventday.areas.models import OFFICIAL_KIND_NAMES, Area
 from eventday.extensions import db
 from eventday.festivals.models import Festival, ParticipantGroup
 from eventday.i18n import current_lang, format_phone, to_local
+from eventday.xlsx import text_cell
 from ticketing.models import Order, OrderLine, Payment, Ticket, TicketType
 from ticketing.util import ORDER_STATE_LABELS, PAYMENT_METHOD_LABELS, TICKET_STATE_LABELS
 
@@ -364,9 +365,7 @@ def export_xlsx(festival: Festival) -> bytes:
     for row in export_rows(festival):
         cells = []
         for i, value in enumerate(row):
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text starts with
+            cell = text_cell(sheet, value)
             if i == price_col:
                 cell.number_format = "#,##0"
             elif i == paid_col and value is not None:
