@@ -27,6 +27,7 @@ def _blueprints():
     from eventday.areas.views import bp as areas_bp
     from eventday.core import bp as core_bp
     from eventday.festivals.views import bp as festivals_bp
+    from matchmaking.views import bp as matchmaking_bp
     from pitches.views import bp as pitches_bp
     from ticketing.views import bp as ticketing_bp
 
@@ -39,6 +40,7 @@ def _blueprints():
         ticketing_bp,
         booths_bp,
         pitches_bp,
+        matchmaking_bp,
         api_bp,
     ]
 

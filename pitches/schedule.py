@@ -8,7 +8,7 @@ at 10:00 and one starting at 10:00 do not overlap.
 
 Matchmaking does not exist yet: ``busy`` (application id -> the startup's confirmed matchmaking
 meetings) is accepted by the core, and ``matchmaking_busy`` fills it once a
-``eventday.matchmaking`` package offers ``confirmed_meetings(festival, application_ids)``.
+``matchmaking`` package offers ``confirmed_meetings(festival, application_ids)``.
 """
 
 from __future__ import annotations
@@ -394,7 +394,7 @@ def unavailability(festival: Festival) -> dict[tuple[str, int], list[Interval]]:
 def matchmaking_busy(festival: Festival, application_ids: Iterable[int]) -> dict[int, list]:
     """The startups' confirmed matchmaking meetings, once matchmaking exists (else none)."""
     try:
-        from eventday.matchmaking import operations as matchmaking  # type: ignore
+        from matchmaking import operations as matchmaking
     except ImportError:
         return {}
     meetings = getattr(matchmaking, "confirmed_meetings", None)

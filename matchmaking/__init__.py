@@ -1,0 +1,1 @@
+"""Investor matchmaking: profiles, recommendations, requests, schedules, agendas, outcomes."""
