@@ -61,6 +61,7 @@ bench: install
 	$(BIN)/python -m bench.pages --quick
 	$(BIN)/python -m bench.ticket_rush --quick
 	$(BIN)/python -m bench.checkin --quick
+	$(BIN)/python -m bench.matchmaking --quick
 	$(BIN)/python -m bench.directory --quick
 
 clean:

@@ -174,9 +174,6 @@ def load_demo(today: dt.date) -> dict:
         ops.grant_role(festival, users["nha.dau.tu@eventday.vn"], "investor")
         ops.grant_role(festival, users["startup.duoclieu@eventday.vn"], "startup")
         ops.change_state(festival, "published")
-    for hook in DEMO_HOOKS:
-        hook(festival, [dong_giang, tay_giang, song_kon, avuong])
-
     past = db.session.scalar(sa.select(Festival).where(Festival.slug == PAST_SLUG))
     if past is None:
         # Before the 2025 reform: hosted by the district, which keeps its name as it was then.
@@ -200,6 +197,10 @@ def load_demo(today: dt.date) -> dict:
         )
         ops.change_state(past, "published")
         ops.change_state(past, "closed")
+    db.session.flush()
+    # After both festivals exist: a hook may add to the past one (matchmaking outcomes).
+    for hook in DEMO_HOOKS:
+        hook(festival, [dong_giang, tay_giang, song_kon, avuong])
     db.session.flush()
     return {
         "password": DEMO_PASSWORD,

@@ -25,6 +25,7 @@ def festival_or_404(slug: str) -> Festival:
 
 from matchmaking import (  # noqa: E402,F401 - each registers its routes on bp
     agenda_views,
+    cli,
     demo,
     organizer_views,
     profile_views,

@@ -27,6 +27,17 @@ LOGIN_ONLY = {
     # Applying to pitch: any user, for an organisation they belong to.
     "pitches.apply",
     "pitches.my_applications",
+    # Matchmaking: anyone logged in may make a profile and look around; pages that need a
+    # profile send a user without one to make it.
+    "matchmaking.home",
+    "matchmaking.edit_profile",
+    "matchmaking.directory",
+    "matchmaking.profile",
+    "matchmaking.recommendations",
+    "matchmaking.requests",
+    "matchmaking.send_request",
+    "matchmaking.agenda",
+    "matchmaking.my_blocks",
 }
 EXTRA_PUBLIC = {"static"}
 # Routes a festival's judges may open (their own assignments and conflict declarations).
@@ -70,6 +81,14 @@ def world(app, create_user, create_festival):
         "stage_id": 1,
         "item_id": 1,
         "uid": "x@eventday",
+        "profile_id": 1,
+        "request_id": 1,
+        "session_id": 1,
+        "table_id": 1,
+        "meeting_id": 1,
+        "seat_id": 1,
+        "block_id": 1,
+        "break_id": 1,
     }
     return {
         "values": values,
@@ -198,6 +217,8 @@ def test_public_routes_are_declared(app):
             "pitches.projector",
             "pitches.stage_now_json",
             "pitches.vote",
+            # Matchmaking: a person's calendar feed (its secret token is the credential).
+            "matchmaking.agenda_feed",
         ]
     )
 

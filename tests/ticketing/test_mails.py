@@ -86,9 +86,46 @@ def world(app, bank_festival, create_ticket_type, create_user):
     # The pitches_* mails: the organisation and the state names. ``application`` is the booth
     # application above, so the pitch mail renders an empty title here: this test checks that
     # every mail renders in both languages; tests/pitches check their content.
+    from types import SimpleNamespace as NS
+
     from pitches.calls import STATE_LABELS
 
+    # The matchmaking_* mails: plain stand-ins for a request, a meeting and a session
+    # (tests/matchmaking check the mails sent by the real operations).
+
+    mm_start = utcnow() + dt.timedelta(days=3)
+    mm_table = NS(number=3, label="Bàn 3 – Sảnh A")
+    mm_session = NS(
+        name_vi="Phiên kết nối sáng",
+        name_en="Morning session",
+        starts_at=mm_start,
+        location="Hội trường B",
+    )
+    mm_meeting = NS(
+        starts_at=mm_start,
+        ends_at=mm_start + dt.timedelta(minutes=20),
+        table=mm_table,
+        session=mm_session,
+        state="scheduled",
+        cancel_reason="",
+    )
+    mm_other = NS(display_name="Quỹ Đầu tư Phát triển tỉnh", title="Giám đốc")
+
     return {
+        "mm_name": "Lê Văn Tám",
+        "mm_profile": NS(display_name="HTX Thư", title=""),
+        "mm_other": mm_other,
+        "mm_request": NS(
+            message="Xin được gặp quỹ.",
+            priority="must",
+            expires_at=mm_start,
+            decline_note="Hẹn dịp khác.",
+        ),
+        "mm_meeting": mm_meeting,
+        "mm_reason": "Not a fit for us",
+        "mm_link": "http://localhost/f/x/matchmaking",
+        "mm_session": mm_session,
+        "mm_meetings": [(mm_meeting, mm_other)],
         "organisation": org,
         "state": "shortlisted",
         "old_state": "in_review",

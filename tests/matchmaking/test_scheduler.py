@@ -1,0 +1,405 @@
+"""Property tests of the matchmaking scheduling core (pure: no app, no database).
+
+Random small instances (hypothesis) go through ``solve``, ``greedy`` and repeated ``earliest``
+bookings; every schedule must pass the independent checker, keep the locked meetings, and on
+tiny instances ``solve`` must match an exhaustive search. The checker itself is shown to fail
+on hand-made invalid schedules, and the left-out reasons are checked on hand-made cases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matchmaking.checker import verify
+from matchmaking.lpbound import lp_bound
+from matchmaking.scheduler import (
+    REASONS,
+    Instance,
+    Placement,
+    Request,
+    Result,
+    Slot,
+    earliest,
+    greedy,
+    left_out_reasons,
+    solve,
+)
+
+T0 = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _transaction():
+    """These tests are pure: replace the suite's per-test database transaction (no app)."""
+    yield
+
+
+def minutes(m: int) -> datetime:
+    return T0 + timedelta(minutes=m)
+
+
+# --- an independent validity test for the exhaustive search and ``earliest`` ---------------
+
+
+def overlapping(s: Slot, t: Slot) -> bool:
+    return s.id == t.id or (s.start < t.end and t.start < s.end)
+
+
+def fits(inst: Instance, placed: list[Placement], new: Placement) -> bool:
+    """May ``new`` join the valid schedule ``placed``?"""
+    slots = {s.id: s for s in inst.slots}
+    req = {r.id: r for r in inst.requests}
+    r, s = req[new.request_id], slots[new.slot_id]
+    if any(s.id in inst.unavailable.get(p, set()) for p in (r.a, r.b)):
+        return False
+    own = [inst.fixed_table[p] for p in (r.a, r.b) if p in inst.fixed_table]
+    if own and new.table_id not in own:
+        return False
+    for p in (r.a, r.b):
+        mine = [q for q in placed if p in (req[q.request_id].a, req[q.request_id].b)]
+        if p in inst.caps and len(mine) >= inst.caps[p]:
+            return False
+        if any(overlapping(s, slots[q.slot_id]) for q in mine):
+            return False
+    return not any(q.table_id == new.table_id and overlapping(s, slots[q.slot_id]) for q in placed)
+
+
+def brute_force(inst: Instance) -> int:
+    """The best weight over every valid schedule (exhaustive; tiny instances only)."""
+    locked_ids = {p.request_id for p in inst.locked}
+    todo = [r for r in inst.requests if r.id not in locked_ids]
+    options = [(s.id, t) for s in inst.slots for t in inst.tables]
+    best = 0
+
+    def go(k: int, placed: list[Placement], weight: int) -> None:
+        nonlocal best
+        if weight + sum(r.weight for r in todo[k:]) <= best:
+            return
+        if k == len(todo):
+            best = weight
+            return
+        r = todo[k]
+        for sid, t in options:
+            p = Placement(r.id, sid, t)
+            if fits(inst, placed, p):
+                go(k + 1, [*placed, p], weight + r.weight)
+        go(k + 1, placed, weight)
+
+    locked_w = sum(r.weight for r in inst.requests if r.id in locked_ids)
+    go(0, list(inst.locked), locked_w)
+    return best
+
+
+def as_result(inst: Instance, placements: list[Placement]) -> Result:
+    """A Result for a schedule built outside ``solve`` (for the checker)."""
+    req = {r.id: r for r in inst.requests}
+    at = {p.request_id: (p.slot_id, p.table_id) for p in placements}
+    locked = {p.request_id for p in inst.locked}
+    moved = sum(
+        1
+        for rid, p in inst.previous.items()
+        if rid in req and rid not in locked and at.get(rid) != (p.slot_id, p.table_id)
+    )
+    return Result(
+        placements=list(placements),
+        left_out=left_out_reasons(inst, placements),
+        objective=sum(req[p.request_id].weight for p in placements),
+        bound=None,
+        optimal=False,
+        solver="test",
+        wall_s=0.0,
+        moved=moved,
+    )
+
+
+# --- random instances -----------------------------------------------------------------------
+
+
+@st.composite
+def instances(draw, tiny: bool = False) -> Instance:
+    n_a = draw(st.integers(2, 3 if tiny else 8))
+    n_b = draw(st.integers(2, 3 if tiny else 8))
+    side_a = list(range(1, n_a + 1))
+    side_b = list(range(101, 101 + n_b))
+    slots: list[Slot] = []
+    n_sessions = draw(st.integers(1, 2 if tiny else 3))
+    overlap = draw(st.booleans())
+    for sess in range(n_sessions):
+        n = draw(st.integers(1 if tiny else 2, 2 if tiny else 6))
+        length = draw(st.sampled_from([15, 20, 30]))
+        start = draw(st.integers(0, 60)) * 5 if overlap else sess * 300
+        for k in range(n):
+            at = start + k * length
+            slots.append(Slot(1000 * (sess + 1) + k, minutes(at), minutes(at + length), sess + 1))
+    if tiny:
+        slots = slots[:4]
+    tables = draw(st.lists(st.integers(1, 50), min_size=1, max_size=2 if tiny else 4, unique=True))
+    pairs = [(a, b) for a in side_a for b in side_b]
+    chosen = draw(
+        st.lists(st.sampled_from(pairs), min_size=1, max_size=5 if tiny else 20, unique=True)
+    )
+    requests = [Request(i + 1, a, b, draw(st.integers(1, 3))) for i, (a, b) in enumerate(chosen)]
+    persons = side_a + side_b
+    ids = [s.id for s in slots]
+    unavailable = {}
+    for p in persons:
+        if draw(st.integers(0, 2)) == 0:
+            unavailable[p] = draw(st.sets(st.sampled_from(ids), max_size=max(1, len(ids) // 2)))
+    fixed_people = draw(st.lists(st.sampled_from(persons), max_size=len(tables), unique=True))
+    fixed_table = dict(zip(fixed_people, draw(st.permutations(tables)), strict=False))
+    caps = {p: draw(st.integers(0, 3)) for p in persons if draw(st.integers(0, 3)) == 0}
+    inst = Instance(slots, tables, requests, fixed_table, unavailable, caps)
+    # Locked: a random part of a greedy schedule of a random part of the requests (valid).
+    part = draw(st.lists(st.sampled_from(requests), unique=True, max_size=len(requests)))
+    done = greedy(dataclasses.replace(inst, requests=part)).placements
+    inst.locked = draw(st.lists(st.sampled_from(done), unique=True)) if done else []
+    # Previous: part of another greedy schedule, plus the odd placement that may not fit at all.
+    before = greedy(inst).placements
+    kept = draw(st.lists(st.sampled_from(before), unique=True)) if before else []
+    previous = {p.request_id: p for p in kept}
+    for r in draw(st.lists(st.sampled_from(requests), max_size=2)):
+        previous[r.id] = Placement(r.id, draw(st.sampled_from(ids)), draw(st.sampled_from(tables)))
+    inst.previous = previous
+    return inst
+
+
+def assert_valid(inst: Instance, res: Result) -> None:
+    assert verify(inst, res) == []
+    placed = set(res.placements)
+    assert all(p in placed for p in inst.locked)
+    assert set(res.left_out.values()) <= set(REASONS)
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances())
+def test_solve_and_greedy_are_valid_and_ordered(inst):
+    res = solve(inst, time_limit=2.0, workers=1)
+    assert_valid(inst, res)
+    low = greedy(inst)
+    assert_valid(inst, low)
+    assert low.objective <= res.objective <= lp_bound(inst) + 1e-6
+    if res.bound is not None:
+        assert res.objective <= res.bound + 1e-6
+    if res.optimal:
+        assert res.objective == pytest.approx(res.bound)
+
+
+@settings(max_examples=100, deadline=None)
+@given(instances(tiny=True))
+def test_solve_matches_exhaustive_search(inst):
+    res = solve(inst, time_limit=2.0, workers=1)
+    assert_valid(inst, res)
+    best = brute_force(inst)
+    assert res.objective == best
+    assert res.optimal
+    assert greedy(inst).objective <= best <= lp_bound(inst) + 1e-6
+
+
+@settings(max_examples=100, deadline=None)
+@given(instances())
+def test_repeated_earliest_bookings(inst):
+    cur = inst
+    for r in inst.requests:
+        if any(p.request_id == r.id for p in cur.locked):
+            continue
+        p = earliest(cur, r)
+        if p is None:
+            assert not any(
+                fits(cur, cur.locked, Placement(r.id, s.id, t))
+                for s in cur.slots
+                for t in cur.tables
+            )
+            continue
+        assert fits(cur, cur.locked, p)
+        at = next(s for s in cur.slots if s.id == p.slot_id)
+        for s in cur.slots:  # nothing earlier, and no lower table in that slot
+            for t in cur.tables:
+                if s.start < at.start or (s.id == at.id and t < p.table_id):
+                    assert not fits(cur, cur.locked, Placement(r.id, s.id, t))
+        cur = dataclasses.replace(cur, locked=[*cur.locked, p])
+    assert_valid(cur, as_result(cur, cur.locked))
+
+
+@settings(max_examples=10, deadline=None)
+@given(instances())
+def test_greedy_is_deterministic(inst):
+    assert greedy(inst).placements == greedy(inst).placements
+
+
+# --- hand-made cases ------------------------------------------------------------------------
+
+
+def slot(sid: int, start: int, length: int = 20, session: int = 1) -> Slot:
+    return Slot(sid, minutes(start), minutes(start + length), session)
+
+
+def test_overlapping_sessions_with_fixed_tables_need_real_tables():
+    """Slot B overlaps A and C (which do not overlap): the per-instant capacity (2 tables)
+    allows a meeting in each, but the fixed tables of A and C leave no table for B."""
+    inst = Instance(
+        slots=[slot(1, 0, 20, 1), slot(2, 10, 20, 2), slot(3, 20, 20, 1)],
+        tables=[1, 2],
+        requests=[Request(1, 1, 11, 2), Request(2, 2, 12, 2), Request(3, 3, 13, 1)],
+        fixed_table={1: 1, 2: 2},
+        unavailable={1: {2, 3}, 2: {1, 2}, 3: {1, 3}},
+    )
+    assert brute_force(inst) == 4
+    for res in (solve(inst, time_limit=2.0, workers=1), greedy(inst)):
+        assert_valid(inst, res)
+        assert res.objective == 4
+        assert res.left_out == {3: "full"}
+    assert lp_bound(inst) >= 4 - 1e-6
+
+
+def checker_case() -> tuple[Instance, Result]:
+    """Slots 1 and 2 of one session; slot 3 of another session overlaps both."""
+    inst = Instance(
+        slots=[slot(1, 0), slot(2, 20), slot(3, 10, 20, 2)],
+        tables=[1, 2, 3],
+        requests=[
+            Request(1, 1, 11, 3),
+            Request(2, 2, 12, 2),
+            Request(3, 1, 12, 1),
+            Request(4, 3, 13, 1),
+            Request(5, 4, 14, 1),
+        ],
+        fixed_table={3: 3},
+        unavailable={2: {2}},
+        caps={1: 2},
+        locked=[Placement(1, 1, 1)],
+        previous={2: Placement(2, 1, 2)},
+    )
+    good = [(1, 1, 1), (2, 1, 2), (3, 2, 1), (4, 3, 3), (5, 2, 2)]
+    res = as_result(inst, [Placement(*p) for p in good])
+    assert res.left_out == {}
+    assert res.objective == 8
+    return inst, res
+
+
+def test_checker_accepts_a_valid_schedule():
+    inst, res = checker_case()
+    assert verify(inst, res) == []
+
+
+GOOD = [(1, 1, 1), (2, 1, 2), (3, 2, 1), (4, 3, 3), (5, 2, 2)]
+
+
+@pytest.mark.parametrize(
+    ("placements", "changes", "expected"),
+    [
+        # request 3 (person 1) moved into slot 1, where person 1 meets for request 1
+        ([(1, 1, 1), (2, 1, 2), (3, 1, 3), (4, 3, 3), (5, 2, 2)], {}, "person 1 is double"),
+        # requests 3 and 5 both at table 1 in slot 2
+        ([(1, 1, 1), (2, 1, 2), (3, 2, 1), (4, 3, 3), (5, 2, 1)], {}, "table 1 is double"),
+        # request 5 in slot 3 at table 1, which requests 1 and 3 use in overlapping slots
+        (
+            [(1, 1, 1), (2, 1, 2), (3, 2, 1), (4, 3, 3), (5, 3, 1)],
+            {},
+            "table 1 is double-booked: request 1 in slot 1 and request 5 in slot 3",
+        ),
+        # request 3 in slot 3, overlapping request 1's slot 1 (request 4 left out)
+        (
+            [(1, 1, 1), (2, 1, 2), (3, 3, 3), (5, 2, 1)],
+            {"objective": 7},
+            "person 1 is double-booked: request 1 in slot 1 and request 3 in slot 3",
+        ),
+        # person 2 is unavailable in slot 2 (request 3 left out)
+        ([(1, 1, 1), (2, 2, 2), (4, 3, 3), (5, 2, 1)], {"objective": 7}, "unavailable"),
+        # person 3 has the fixed table 3
+        ([(1, 1, 1), (2, 1, 2), (3, 2, 1), (4, 2, 2), (5, 2, 3)], {}, "fixed table"),
+        # the locked request 1 moved to table 3
+        ([(1, 1, 3), (2, 1, 2), (3, 2, 1), (4, 3, 3), (5, 2, 2)], {}, "locked request 1"),
+        (GOOD, {"objective": 9}, "objective 9 differs"),
+        (GOOD, {"moved": 1}, "moved 1 differs"),
+        ([*GOOD[:4], (5, 9, 2)], {}, "unknown slot"),
+        ([*GOOD[:4], (5, 2, 9)], {}, "unknown table"),
+        ([*GOOD, (5, 2, 2)], {}, "request 5 is placed more than once"),
+    ],
+)
+def test_checker_reports_each_broken_rule(placements, changes, expected):
+    inst, res = checker_case()
+    broken = dataclasses.replace(res, placements=[Placement(*p) for p in placements], **changes)
+    problems = verify(inst, broken)
+    assert any(expected in p for p in problems), problems
+
+
+def test_checker_reports_a_cap_exceeded():
+    inst, res = checker_case()
+    inst.caps = {1: 1}
+    assert any("person 1 has 2 meetings, over the cap 1" in p for p in verify(inst, res))
+
+
+def test_checker_reports_bad_left_out():
+    inst, res = checker_case()
+    base = {"placements": res.placements[:4], "objective": 7}  # request 5 not placed
+    assert verify(inst, dataclasses.replace(res, left_out={5: "full"}, **base)) != []
+    cases = {
+        None: "without a reason",
+        "cap": "neither party has reached",
+        "full": "fits in slot 2",
+        "no_common_slot": "suits both",
+        "locked_conflict": "no locked meeting rules out",
+        "busy": "unknown reason",
+    }
+    for code, expected in cases.items():
+        left_out = {} if code is None else {5: code}
+        problems = verify(inst, dataclasses.replace(res, left_out=left_out, **base))
+        assert any(expected in p for p in problems), (code, problems)
+    extra = dataclasses.replace(res, left_out={1: "full"})
+    assert any("placed or unknown" in p for p in verify(inst, extra))
+
+
+def reasons_case() -> Instance:
+    return Instance(
+        slots=[slot(1, 0), slot(2, 20)],
+        tables=[1],
+        requests=[
+            Request(1, 1, 11, 3),  # locked in slot 1
+            Request(2, 1, 12, 1),  # 12 is only free in slot 1, where 1 is locked
+            Request(3, 2, 13, 1),  # 2 and 13 are never free at the same time
+            Request(4, 3, 14, 2),  # placed in slot 2
+            Request(5, 3, 15, 1),  # 3 has reached their cap of 1
+            Request(6, 4, 16, 1),  # the one table is taken in both slots
+        ],
+        unavailable={12: {2}, 2: {1}, 13: {2}},
+        caps={3: 1},
+        locked=[Placement(1, 1, 1)],
+    )
+
+
+def test_left_out_reasons():
+    inst = reasons_case()
+    expected = {2: "locked_conflict", 3: "no_common_slot", 5: "cap", 6: "full"}
+    for res in (solve(inst, time_limit=2.0, workers=1), greedy(inst)):
+        assert_valid(inst, res)
+        assert res.placements == [Placement(1, 1, 1), Placement(4, 2, 1)]
+        assert res.left_out == expected
+    assert left_out_reasons(inst, [Placement(1, 1, 1), Placement(4, 2, 1)]) == expected
+
+
+def test_earliest_respects_locked_caps_and_fixed_tables():
+    inst = reasons_case()
+    assert earliest(inst, Request(9, 3, 20, 1)) == Placement(9, 2, 1)
+    inst.locked.append(Placement(4, 2, 1))
+    assert earliest(inst, Request(9, 30, 20, 1)) is None  # both slots' one table taken
+    assert earliest(inst, Request(5, 3, 15, 1)) is None  # cap reached
+    inst.tables = [1, 7]
+    inst.fixed_table = {30: 7}
+    assert earliest(inst, Request(9, 30, 20, 1)) == Placement(9, 1, 7)
+
+
+@settings(max_examples=30, deadline=None)
+@given(instances())
+def test_solve_keeps_previous_placements_when_nothing_changed(inst):
+    first = solve(inst, time_limit=2.0, workers=1)
+    again = dataclasses.replace(inst, previous={p.request_id: p for p in first.placements})
+    second = solve(again, time_limit=2.0, workers=1)
+    assert_valid(again, second)
+    assert second.objective == first.objective
+    if first.optimal:
+        assert second.moved == 0
