@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from werkzeug.routing import BuildError
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
@@ -46,19 +45,9 @@ MANAGE = "/f/<slug>/manage/matchmaking"
 bp.add_app_template_filter(ics.table_extra, "table_extra")
 
 
-def _url(endpoint: str, **values) -> str | None:
-    """url_for for another helper's endpoint, None while it does not exist."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 def kind_label(kind: str) -> str:
-    try:
-        from matchmaking.taxonomy import KIND_LABELS
-    except ImportError:  # pragma: no cover - P's module
-        return kind
+    from matchmaking.taxonomy import KIND_LABELS
+
     return str(KIND_LABELS.get(kind, kind))
 
 
@@ -80,7 +69,7 @@ def _participant(slug: str):
 
 def _no_profile_response(festival):
     flash(_("Make your matchmaking profile first."), "warning")
-    target = _url("matchmaking.home", slug=festival.slug)
+    target = url_for("matchmaking.home", slug=festival.slug)
     if target is None:
         abort(403)
     return redirect(target)
@@ -198,9 +187,9 @@ def agenda(slug: str):
         kind_label=kind_label,
         headline=lambda p: ics.headline(p, _lang()),
         table_place=ics.table_place,
-        profile_url=lambda p: _url("matchmaking.profile", slug=festival.slug, profile_id=p.id),
-        home_url=_url("matchmaking.home", slug=festival.slug),
-        requests_url=_url("matchmaking.requests", slug=festival.slug),
+        profile_url=lambda p: url_for("matchmaking.profile", slug=festival.slug, profile_id=p.id),
+        home_url=url_for("matchmaking.home", slug=festival.slug),
+        requests_url=url_for("matchmaking.requests", slug=festival.slug),
     )
 
 
@@ -388,7 +377,7 @@ def table_sheets(festival):
         "matchmaking/table_sheets.html",
         festival=festival,
         tables=tables,
-        outcomes_url=_url("matchmaking.outcomes", slug=festival.slug),
+        outcomes_url=url_for("matchmaking.outcomes", slug=festival.slug),
     )
 
 
@@ -492,7 +481,7 @@ def outcomes_page(festival):
         now=utcnow(),
         localized=localized,
         sheets_url=url_for("matchmaking.table_sheets", slug=festival.slug),
-        org_home_url=_url("matchmaking.org_home", slug=festival.slug),
+        org_home_url=url_for("matchmaking.org_home", slug=festival.slug),
     )
 
 

@@ -60,27 +60,9 @@ UNLIMITED = 10**6
 
 def settings_for(festival: Festival) -> MatchSettings:
     """The festival's settings row (a default one, not committed, when there is none)."""
-    try:
-        from matchmaking.profiles import get_settings
-    except ImportError:  # pragma: no cover - helper P's module
-        get_settings = None
-    if get_settings is not None:
-        return get_settings(festival)
-    found = db.session.scalar(
-        sa.select(MatchSettings).where(MatchSettings.festival_id == festival.id)
-    )
-    if found is None:
-        found = MatchSettings(
-            festival_id=festival.id,
-            is_open=False,
-            instant_booking=True,
-            request_expiry_hours=48,
-            max_requests_sent=20,
-            max_meetings=12,
-            reminder_minutes=60,
-        )
-        db.session.add(found)
-    return found
+    from matchmaking.profiles import get_settings
+
+    return get_settings(festival)
 
 
 def meeting_cap(profile: MatchProfile, settings: MatchSettings) -> int:

@@ -40,7 +40,7 @@ from matchmaking.models import (
 MAX_TABLES_AT_ONCE = 200
 MEETING_STATE_LABELS = {
     "scheduled": _l("Scheduled"),
-    "held": _l("Held"),
+    "held": _l("Took place"),
     "no_show": _l("No-show"),
     "cancelled": _l("Cancelled"),
 }
@@ -54,11 +54,9 @@ PRIORITY_LABELS = {"must": _l("Must meet"), "want": _l("Want to meet")}
 
 
 def kind_label(kind: str) -> str:
-    """The translated label of a profile kind (helper P's taxonomy; the code meanwhile)."""
-    try:
-        from matchmaking.taxonomy import KIND_LABELS
-    except ImportError:
-        return kind
+    """The translated label of a profile kind."""
+    from matchmaking.taxonomy import KIND_LABELS
+
     return str(KIND_LABELS.get(kind, kind))
 
 
@@ -78,20 +76,9 @@ class SetupError(Exception):
 
 def get_settings(festival: Festival) -> MatchSettings:
     """The festival's settings (a default row is added when missing; not committed)."""
-    try:
-        from matchmaking.profiles import get_settings as profiles_get_settings
-    except ImportError:  # helper P's module not there yet
-        profiles_get_settings = None
-    if profiles_get_settings is not None:
-        return profiles_get_settings(festival)
-    settings = db.session.scalar(
-        sa.select(MatchSettings).where(MatchSettings.festival_id == festival.id)
-    )
-    if settings is None:
-        settings = MatchSettings(festival_id=festival.id)
-        db.session.add(settings)
-        db.session.flush()
-    return settings
+    from matchmaking.profiles import get_settings as profiles_get_settings
+
+    return profiles_get_settings(festival)
 
 
 def lock_festival(festival: Festival) -> MatchSettings:

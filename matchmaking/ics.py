@@ -19,7 +19,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy.orm import selectinload
-from werkzeug.routing import BuildError
 
 from eventday.extensions import db
 from eventday.util import external_url
@@ -106,10 +105,7 @@ def event(meeting: Meeting, viewer: MatchProfile | None = None, locale: str | No
                 lines.append(headline(person, locale))
         if meeting.request is not None and meeting.request.message:
             lines += ["", _("Request message:"), meeting.request.message]
-        try:
-            url = external_url("matchmaking.agenda", slug=festival.slug)
-        except BuildError:
-            url = None
+        url = external_url("matchmaking.agenda", slug=festival.slug)
         if url:
             lines += ["", _("Your agenda: %(url)s", url=url)]
     ev = Event()

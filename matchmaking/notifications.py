@@ -7,10 +7,7 @@ session (``cli remind``)."""
 
 from __future__ import annotations
 
-import importlib.util
-
 from flask_babel import lazy_gettext as _l
-from werkzeug.routing import BuildError
 
 from eventday.extensions import db
 from eventday.festivals.models import Festival
@@ -29,11 +26,8 @@ DECLINE_REASON_LABELS = {
 
 
 def _link(endpoint: str, festival: Festival) -> str:
-    """An absolute link to a matchmaking page (the festival page if the page is missing)."""
-    try:
-        return external_url(endpoint, slug=festival.slug)
-    except BuildError:
-        return external_url("festivals.show", slug=festival.slug)
+    """An absolute link to a matchmaking page of the festival."""
+    return external_url(endpoint, slug=festival.slug)
 
 
 def _send(profile: MatchProfile, template: str, *, attachments=None, **context) -> None:
@@ -51,14 +45,7 @@ def _send(profile: MatchProfile, template: str, *, attachments=None, **context) 
     )
 
 
-def _ics_available() -> bool:
-    """``matchmaking.ics`` (helper A's module) is there: attach the meeting's ICS."""
-    return importlib.util.find_spec("matchmaking.ics") is not None
-
-
 def _ics(meeting: Meeting, profile: MatchProfile) -> list[dict]:
-    if not _ics_available():  # ICS-MISSING: without matchmaking.ics the mails go without ICS
-        return []
     return [
         {
             "kind": ICS_KIND,
@@ -122,6 +109,21 @@ def request_expired(request: MeetingRequest) -> None:
         mm_other=request.recipient,
         mm_request=request,
         mm_link=_link("matchmaking.home", request.sender.festival),
+    )
+
+
+def request_withdrawn(request: MeetingRequest, actor) -> None:
+    """A pending request was withdrawn: the party who did not withdraw it is told."""
+    by_sender = actor.id == request.sender.user_id
+    to, other = (
+        (request.recipient, request.sender) if by_sender else (request.sender, request.recipient)
+    )
+    _send(
+        to,
+        "matchmaking_request_withdrawn",
+        mm_other=other,
+        mm_request=request,
+        mm_link=_link("matchmaking.home", to.festival),
     )
 
 

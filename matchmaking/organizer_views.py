@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from werkzeug.routing import BuildError
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -705,18 +704,9 @@ def org_schedule_xlsx(festival: Festival):
 
 
 def _my_profile(festival: Festival) -> MatchProfile:
-    try:
-        from matchmaking.profiles import profile_for
-    except ImportError:
-        profile_for = None
-    if profile_for is not None:
-        profile = profile_for(current_user, festival)
-    else:
-        profile = db.session.scalar(
-            sa.select(MatchProfile).where(
-                MatchProfile.festival_id == festival.id, MatchProfile.user_id == current_user.id
-            )
-        )
+    from matchmaking.profiles import profile_for
+
+    profile = profile_for(current_user, festival)
     if profile is None:
         abort(403)
     return profile
@@ -741,10 +731,7 @@ def _blocks_page(festival: Festival, profile: MatchProfile, form: BlockForm, sta
 
 
 def _home_url(festival: Festival) -> str:
-    try:
-        return url_for("matchmaking.home", slug=festival.slug)
-    except BuildError:  # the participant's home page is helper P's
-        return url_for("festivals.show", slug=festival.slug)
+    return url_for("matchmaking.home", slug=festival.slug)
 
 
 @bp.route("/f/<slug>/matchmaking/blocks", methods=["GET", "POST"])

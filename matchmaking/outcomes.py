@@ -30,6 +30,7 @@ from matchmaking.models import (
     MeetingFeedback,
     MeetingSeat,
 )
+from matchmaking.taxonomy import KIND_LABELS
 
 BILLION = 1_000_000_000
 MILLION = 1_000_000
@@ -299,7 +300,7 @@ def xlsx_bytes(festival: Festival, outcomes: Outcomes | None = None) -> bytes:
             attended = {True: yes, False: no, None: ""}[seat.attended]
             row += [
                 seat.profile.display_name,
-                seat.profile.kind,
+                str(KIND_LABELS.get(seat.profile.kind, seat.profile.kind)),
                 attended,
                 fb.rating if fb else None,
                 (yes if fb.follow_up else no) if fb else "",

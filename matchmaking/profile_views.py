@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
-from werkzeug.routing import BuildError
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
@@ -35,14 +34,6 @@ PRIORITY_LABELS = {"must": _l("Must meet"), "want": _l("Would like to meet")}
 assert set(PRIORITY_LABELS) == set(PRIORITIES)  # noqa: S101 - a definition-time check
 
 
-def maybe_url(endpoint: str, **values) -> str | None:
-    """The URL, or None while the endpoint does not exist (pages hide the link)."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 @bp.context_processor
 def _labels():
     return {
@@ -53,7 +44,6 @@ def _labels():
         "mm_languages": taxonomy.LANGUAGES,
         "mm_labels": taxonomy.labels,
         "mm_ticket": recommend.ticket_text,
-        "mm_url": maybe_url,
     }
 
 
@@ -361,7 +351,7 @@ def profile(slug: str, profile_id: int):
         reasons=reasons,
         area_names=[areas.name(a) for a in person.area_ids if areas.name(a)],
         open=profiles.accepting_profiles(festival, settings),
-        request_url=maybe_url("matchmaking.send_request", slug=festival.slug, profile_id=person.id),
+        request_url=url_for("matchmaking.send_request", slug=festival.slug, profile_id=person.id),
         priority_labels=PRIORITY_LABELS,
     )
 

@@ -244,9 +244,12 @@ def cancel(request: MeetingRequest, actor) -> None:
         raise RequestError(
             _("This meeting has already taken place and can no longer be cancelled."), "past"
         )
+    was_pending = request.state == "pending"
     request.state = "cancelled"
     request.responded_at = request.responded_at or _now()
     db.session.flush()
+    if was_pending:  # the other side was asked to answer: tell them it is off
+        notifications.request_withdrawn(request, actor)
     if meeting is not None:
         booking.cancel_meeting(meeting, reason="", actor=actor)
 

@@ -563,6 +563,32 @@ def test_cancel_meeting(client, auth, organizer, world, festival):
     assert all(not s.active for s in meeting.seats)
 
 
+def test_cancel_meeting_marked_meanwhile_is_refused_with_a_message(
+    client, auth, organizer, world, festival, monkeypatch
+):
+    from matchmaking import booking
+
+    def marked_meanwhile(meeting, **kwargs):
+        raise booking.MeetingError("The meeting took place meanwhile.", "not_scheduled")
+
+    monkeypatch.setattr(booking, "cancel_meeting", marked_meanwhile)
+    auth.login(organizer)
+    meeting = world["meeting"]
+    url = f"/f/{festival.slug}/manage/matchmaking/meetings/{meeting.id}/cancel"
+    response = post(client, url, data={"cancel-reason": ""}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "The meeting took place meanwhile." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).state == "scheduled"
+
+
+def test_organizer_nav_reaches_attendance_and_outcomes(client, auth, organizer, festival):
+    auth.login(organizer)
+    html = client.get(f"/f/{festival.slug}/manage/matchmaking").get_data(as_text=True)
+    assert f"/f/{festival.slug}/manage/matchmaking/attendance" in html
+    assert f"/f/{festival.slug}/manage/matchmaking/outcomes" in html
+
+
 # --------------------------------------------------------------------------- exports
 
 

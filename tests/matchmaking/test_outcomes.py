@@ -172,6 +172,8 @@ def test_the_organizers_page_and_xlsx(client, auth, hand_made):
     record = dict(zip(header, row, strict=True))
     assert record["State"] == "Took place"
     assert {record["Party 1"], record["Party 2"]} == {w.fund.display_name, w.startup.display_name}
+    kinds = {record["Party 1 kind"], record["Party 2 kind"]}
+    assert kinds == {"Investment fund", "Startup"}  # labels, not codes
     assert (record["Indicated from (đồng)"], record["Indicated to (đồng)"]) == (
         1 * BILLION,
         2 * BILLION,

@@ -226,6 +226,19 @@ def test_cancel_by_either_party_cancels_the_meeting(world, create_user):
     assert reqs.send_request(startup, fund, "", "want").state == "pending"
 
 
+def test_withdrawing_a_pending_request_tells_the_other_side(world):
+    festival, fund, startup = world
+    request = reqs.send_request(startup, fund, "", "want")
+    reqs.cancel(request, startup.user)
+    [mail] = mails("matchmaking_request_withdrawn")
+    assert mail.recipient == fund.user.email and startup.display_name in mail.subject
+    # An accepted request called off mails the meeting's cancellation, not a withdrawal.
+    request = reqs.send_request(startup, fund, "", "want")
+    reqs.accept(request, fund.user)
+    reqs.cancel(request, startup.user)
+    assert len(mails("matchmaking_request_withdrawn")) == 1
+
+
 def test_expire_due_expires_only_past_pending_requests(world, create_profile):
     festival, fund, startup = world
     late = reqs.send_request(startup, fund, "", "want")

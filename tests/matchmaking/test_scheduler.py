@@ -121,24 +121,32 @@ def as_result(inst: Instance, placements: list[Placement]) -> Result:
 
 
 @st.composite
-def instances(draw, tiny: bool = False) -> Instance:
+def instances(draw, tiny: bool = False, tangled: bool = False) -> Instance:
+    """Random instances; ``tiny`` ones for the exhaustive search; ``tangled`` ones have
+    sessions of different slot lengths overlapping in time, few tables and many fixed tables
+    (where the per-instant table count is not enough and tables must be modelled)."""
     n_a = draw(st.integers(2, 3 if tiny else 8))
     n_b = draw(st.integers(2, 3 if tiny else 8))
     side_a = list(range(1, n_a + 1))
     side_b = list(range(101, 101 + n_b))
     slots: list[Slot] = []
     n_sessions = draw(st.integers(1, 2 if tiny else 3))
-    overlap = draw(st.booleans())
+    overlap = tangled or draw(st.booleans())
+    if tangled:
+        n_sessions = max(2, n_sessions)
     for sess in range(n_sessions):
         n = draw(st.integers(1 if tiny else 2, 2 if tiny else 6))
-        length = draw(st.sampled_from([15, 20, 30]))
+        length = draw(st.sampled_from([20, 30] if tangled else [15, 20, 30]))
         start = draw(st.integers(0, 60)) * 5 if overlap else sess * 300
         for k in range(n):
             at = start + k * length
             slots.append(Slot(1000 * (sess + 1) + k, minutes(at), minutes(at + length), sess + 1))
     if tiny:
         slots = slots[:4]
-    tables = draw(st.lists(st.integers(1, 50), min_size=1, max_size=2 if tiny else 4, unique=True))
+    most = 2 if tiny or tangled else 4
+    tables = draw(
+        st.lists(st.integers(1, 50), min_size=most if tangled else 1, max_size=most, unique=True)
+    )
     pairs = [(a, b) for a in side_a for b in side_b]
     chosen = draw(
         st.lists(st.sampled_from(pairs), min_size=1, max_size=5 if tiny else 20, unique=True)
@@ -150,7 +158,14 @@ def instances(draw, tiny: bool = False) -> Instance:
     for p in persons:
         if draw(st.integers(0, 2)) == 0:
             unavailable[p] = draw(st.sets(st.sampled_from(ids), max_size=max(1, len(ids) // 2)))
-    fixed_people = draw(st.lists(st.sampled_from(persons), max_size=len(tables), unique=True))
+    fixed_people = draw(
+        st.lists(
+            st.sampled_from(persons),
+            min_size=len(tables) if tangled else 0,
+            max_size=len(tables),
+            unique=True,
+        )
+    )
     fixed_table = dict(zip(fixed_people, draw(st.permutations(tables)), strict=False))
     caps = {p: draw(st.integers(0, 3)) for p in persons if draw(st.integers(0, 3)) == 0}
     inst = Instance(slots, tables, requests, fixed_table, unavailable, caps)
@@ -187,6 +202,14 @@ def test_solve_and_greedy_are_valid_and_ordered(inst):
         assert res.objective <= res.bound + 1e-6
     if res.optimal:
         assert res.objective == pytest.approx(res.bound)
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances(tangled=True))
+def test_tangled_overlapping_sessions(inst):
+    res = solve(inst, time_limit=2.0, workers=1)
+    assert_valid(inst, res)
+    assert greedy(inst).objective <= res.objective <= lp_bound(inst) + 1e-6
 
 
 @settings(max_examples=100, deadline=None)
