@@ -21,6 +21,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import combinations
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the data classes only; no code shared with the solver
+    from matchmaking.scheduler import Instance, Result
 
 CODES = ("locked_conflict", "cap", "no_common_slot", "full")
 
@@ -30,7 +34,7 @@ def _clash(s, t) -> bool:
     return s.id == t.id or (s.start < t.end and t.start < s.end)
 
 
-def verify(instance, result) -> list[str]:
+def verify(instance: Instance, result: Result) -> list[str]:
     problems: list[str] = []
     slots = {s.id: s for s in instance.slots}
     requests = {r.id: r for r in instance.requests}

@@ -22,13 +22,17 @@ The LP optimum plus the weight of the locked meetings bounds every valid schedul
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
+if TYPE_CHECKING:  # the data classes only; no code shared with the solver
+    from matchmaking.scheduler import Instance
 
-def lp_bound(instance) -> float:
+
+def lp_bound(instance: Instance) -> float:
     """The LP relaxation's optimum plus the locked weight (an upper bound on the objective)."""
     slots = list(instance.slots)
     weight_of = {r.id: r.weight for r in instance.requests}

@@ -13,9 +13,9 @@ The model (:func:`solve`, OR-Tools CP-SAT)
       unavailable or held by a locked meeting in a conflicting slot, with a free allowed table
       (the fixed tables of the parties, if any, else any table) and room under the caps;
     * per request: at most one slot;
-    * per person and per *maximal clique* of mutually overlapping slots (the interval graph
-      of the slots; for aligned sessions that is just one slot): at most one meeting;
-    * per clique: meetings ≤ tables not taken by locked meetings in it;
+    * per person and per *maximal clique* of mutually overlapping candidate slots (the slots
+      running at one instant; on one slot grid that is just one slot): at most one meeting;
+    * per clique: meetings ≤ tables not held by locked meetings around all of its slots;
     * per capped person: meetings ≤ cap minus their locked meetings.
 
 The aims are strictly lexicographic: weight, then previous placements kept (stability), then
@@ -32,20 +32,18 @@ requests (hence the weight) and maximises first the previous slots kept, then �
 those — the consecutive meetings. Hints come from the greedy schedule (itself built from the
 previous one) and from each stage's solution.
 
-Tables are chosen afterwards (:func:`_assign_tables`). When the overlap relation is
-transitive (slots fall into groups of mutually overlapping slots, the usual case: all
-sessions on one slot grid, or sessions that do not overlap at all), a group behaves like a
-single slot with ``len(tables)`` seats and the capacity rows are exact: locked meetings keep
-their tables; meetings of fixed-table persons use their own table, which is free (no locked
-meeting holds it — filtered — and a table belongs to one person, who meets once per group);
-the remaining meetings number at most the remaining tables, so each finds one (its previous
-table when free, else the lowest). When overlaps are not transitive and nothing is
-pre-coloured (no locked meeting, no fixed table), meetings are coloured by start time, which
-is optimal for interval graphs (when an interval starts, all busy tables belong to intervals
-containing that instant: fewer than the clique capacity). With non-transitive overlaps *and*
-pre-coloured tables, choosing tables is NP-hard in general (precolouring extension on interval
-graphs), so the model then carries explicit table booleans ``z[r, s, t]`` with one meeting
-per table and clique.
+Tables are chosen afterwards (:func:`_assign_tables`) wherever a clique is *simple*: nothing
+else overlaps its slots and locked meetings hold the same tables around each of them (the
+usual case: one slot grid, sessions that do not overlap). Such a clique acts as one slot and
+its capacity row is exact: locked meetings keep their tables; meetings of fixed-table persons
+take their own table, which is free (filtered) and wanted by nobody else (a table has one
+owner, who meets once per clique); the others number at most the tables left, so each finds
+one (its previous table when free, else the lowest). Where overlaps are tangled but nothing
+is pre-assigned (no locked meeting, no fixed table), meetings are coloured by start time,
+which interval graphs allow (when a meeting starts, every busy table belongs to a meeting
+running at that instant: fewer than the tables). Tangled *and* pre-assigned is precolouring
+extension on interval graphs, NP-hard in general, so there the model carries explicit table
+booleans ``z[r, s, t]`` (one meeting per table and clique).
 
 Every schedule is maximal (a time-limited solution is completed greedily), and ``solve`` is
 compared with :func:`greedy` at the end; the better one is returned.
@@ -92,6 +90,8 @@ class Placement:
 
 @dataclass
 class Instance:
+    """What to schedule; ``tables`` in the order "lowest first" (e.g. by table number)."""
+
     slots: list[Slot]
     tables: list[int]
     requests: list[Request]
@@ -104,6 +104,9 @@ class Instance:
 
 @dataclass
 class Result:
+    """A schedule: placements (locked ones included), a reason per request left out, the
+    weight placed, the proven upper bound if any, moves against ``previous``."""
+
     placements: list[Placement]
     left_out: dict[int, str]
     objective: int
@@ -117,68 +120,72 @@ class Result:
 class _Prep:
     """Indexes of an instance shared by the solver, the greedy and ``earliest``."""
 
-    def __init__(self, inst: Instance):
+    def __init__(self, inst: Instance, only: set[int] | None = None):
         self.inst = inst
-        self.slots = sorted(inst.slots, key=lambda s: (s.start, s.end, s.id))
-        self.index = {s.id: i for i, s in enumerate(self.slots)}
-        self.tables = sorted(set(inst.tables))
+        self.slots = sl = sorted(inst.slots, key=lambda s: (s.start, s.end, s.id))
+        self.index = {s.id: i for i, s in enumerate(sl)}
+        self.tables = list(dict.fromkeys(inst.tables))  # "lowest" = first in this order
         self.req = {r.id: r for r in inst.requests}
-        n = len(self.slots)
-        sl = self.slots
+        n = len(sl)
         self.overlaps = [
             [j for j in range(n) if j == i or (sl[i].start < sl[j].end and sl[j].start < sl[i].end)]
             for i in range(n)
         ]
-        # Maximal cliques of an interval graph: the slots running at some slot's start.
-        found = {frozenset(j for j in range(n) if sl[j].start <= s.start < sl[j].end) for s in sl}
-        found |= {frozenset([i]) for i in range(n) if sl[i].start >= sl[i].end}  # empty slots
-        found.discard(frozenset())
-        self.cliques = sorted((c for c in found if not any(c < d for d in found)), key=min)
-        self.cliques_of: list[list[int]] = [[] for _ in range(n)]
-        for k, c in enumerate(self.cliques):
-            for i in c:
-                self.cliques_of[i].append(k)
-        self.aligned = all(len(c) == 1 for c in self.cliques_of)
-
-        # What the locked meetings take.
+        # What the locked meetings take: their persons and tables in every conflicting slot.
         self.locked = {p.request_id: p for p in inst.locked}
-        self.held: defaultdict[int, set[int]] = defaultdict(set)  # person -> conflicting slots
-        self.taken: list[set[int]] = [set() for _ in range(n)]  # slot -> tables held around it
-        self.locked_count: Counter[int] = Counter()
-        room = [len(self.tables)] * len(self.cliques)
+        self.held: defaultdict[int, set[int]] = defaultdict(set)  # person -> slot indexes
+        self.taken: list[set[int]] = [set() for _ in range(n)]  # slot index -> tables
+        count: Counter[int] = Counter()
         for p in inst.locked:
-            r, si = self.req[p.request_id], self.index[p.slot_id]
-            for j in self.overlaps[si]:
+            r = self.req[p.request_id]
+            for j in self.overlaps[self.index[p.slot_id]]:
                 self.held[r.a].add(j)
                 self.held[r.b].add(j)
                 self.taken[j].add(p.table_id)
-            self.locked_count[r.a] += 1
-            self.locked_count[r.b] += 1
-            for k in self.cliques_of[si]:
-                room[k] -= 1
-        self.room = room
-        self.cap_left = {p: c - self.locked_count[p] for p, c in inst.caps.items()}
-
+            count.update((r.a, r.b))
+        self.cap_left = {p: c - count[p] for p, c in inst.caps.items()}
         self.cand: dict[int, list[int]] = {}  # request -> candidate slot indexes, by time
-        for r in inst.requests:
-            if r.id in self.locked:
-                continue
-            ok_cap = self.cap_left.get(r.a, 1) > 0 and self.cap_left.get(r.b, 1) > 0
-            self.cand[r.id] = [i for i in range(n) if ok_cap and self.slot_ok(r, i)]
+        for r in inst.requests:  # (``only``: just these requests, for ``earliest``)
+            if r.id not in self.locked and (only is None or r.id in only):
+                ok = self.cap_left.get(r.a, 1) > 0 and self.cap_left.get(r.b, 1) > 0
+                self.cand[r.id] = [i for i in range(n) if ok and self.slot_ok(r, i)]
+
+        # Maximal cliques of the interval graph of the slots that have candidates: the slots
+        # running at one of their starts. Room: tables not taken around every slot of one.
+        act = sorted({i for cs in self.cand.values() for i in cs})
+        found = {frozenset(j for j in act if sl[j].start <= sl[i].start < sl[j].end) for i in act}
+        found |= {frozenset([i]) for i in act if sl[i].start >= sl[i].end}  # empty slots
+        found.discard(frozenset())
+        self.cliques = sorted((c for c in found if not any(c < d for d in found)), key=min)
+        self.cliques_of: list[list[int]] = [[] for _ in range(n)]
+        self.room = []
+        for k, c in enumerate(self.cliques):
+            for i in c:
+                self.cliques_of[i].append(k)
+            self.room.append(len(self.tables) - len(set.intersection(*(self.taken[i] for i in c))))
+        # A clique is "simple" when nothing else overlaps its slots (among slots with
+        # candidates) and they all have the same tables taken: it then acts as one slot with
+        # ``room`` seats. Elsewhere tables are modelled if some are pre-assigned (locked
+        # meetings, fixed tables).
+        alone = [
+            all(len(self.cliques_of[i]) == 1 for i in c)
+            and len({frozenset(self.taken[i]) for i in c}) == 1
+            for c in self.cliques
+        ]
+        self.simple = [len(ks) == 1 and alone[ks[0]] for ks in self.cliques_of]
+        self.modelled = [bool(inst.locked or inst.fixed_table) and not x for x in self.simple]
 
     def allowed(self, r: Request) -> list[int]:
         fixed = {self.inst.fixed_table[p] for p in (r.a, r.b) if p in self.inst.fixed_table}
-        return sorted(fixed) if fixed else self.tables
+        return [t for t in self.tables if t in fixed] if fixed else self.tables
 
     def available(self, r: Request, i: int) -> bool:
         sid, un = self.slots[i].id, self.inst.unavailable
         return sid not in un.get(r.a, ()) and sid not in un.get(r.b, ())
 
     def locked_free(self, r: Request, i: int) -> bool:
-        """No locked meeting rules slot ``i`` out for ``r``."""
+        """No locked meeting rules slot ``i`` out for ``r`` (party or every usable table)."""
         if i in self.held[r.a] or i in self.held[r.b]:
-            return False
-        if any(self.room[k] <= 0 for k in self.cliques_of[i]):
             return False
         return any(t not in self.taken[i] for t in self.allowed(r))
 
@@ -331,7 +338,8 @@ def earliest(instance: Instance, request: Request) -> Placement | None:
     given ``instance.locked`` = every existing meeting; None when there is none."""
     known = any(r.id == request.id for r in instance.requests)
     extra = [] if known else [request]
-    prep = _Prep(Instance(**{**instance.__dict__, "requests": [*instance.requests, *extra]}))
+    both = Instance(**{**instance.__dict__, "requests": [*instance.requests, *extra]})
+    prep = _Prep(both, only={request.id})
     if request.id in prep.locked:
         return prep.locked[request.id]
     for i in prep.cand[request.id]:
@@ -341,25 +349,26 @@ def earliest(instance: Instance, request: Request) -> Placement | None:
     return None
 
 
-def _assign_tables(prep: _Prep, chosen: list[tuple[int, int]]) -> list[Placement]:
-    """Tables for meetings chosen by the capacity model (see the module docstring for why this
-    always succeeds): locked first, then fixed-table meetings, then meetings whose previous
-    table was in this slot, then the rest at the lowest free table."""
+def _assign_tables(prep: _Prep, chosen: list[tuple[int, int]], placed=()) -> list[Placement]:
+    """Tables for meetings chosen by the capacity model, next to the locked meetings and the
+    ``placed`` ones (tables modelled). Per simple clique: fixed-table meetings first, then
+    meetings back in their previous slot (previous table if free), then the rest at the
+    lowest free table; in a tangled stretch with nothing pre-assigned, by start time. The
+    module docstring shows why a table is always free."""
     board = _locked_board(prep)
+    for p in placed:
+        board.place(p)
     prev, fixed = prep.inst.previous, prep.inst.fixed_table
 
     def key(m: tuple[int, int]) -> tuple:
         rid, si = m
         r, p = prep.req[rid], prev.get(rid)
-        phase = (
-            0
-            if (r.a in fixed or r.b in fixed)
-            else 1
-            if p and p.slot_id == prep.slots[si].id
-            else 2
-        )
-        where = min(prep.cliques_of[si]) if prep.aligned else si
-        return (where, phase, si, rid)
+        phase = 2 - (p is not None and p.slot_id == prep.slots[si].id)
+        if r.a in fixed or r.b in fixed:
+            phase = 0
+        if prep.simple[si]:
+            return (prep.cliques_of[si][0], phase, si, rid)
+        return (-1, 0, si, rid)
 
     for rid, si in sorted(chosen, key=key):
         r, p = prep.req[rid], prev.get(rid)
@@ -407,10 +416,12 @@ class _Cp:
                 m.add(sum(vs) <= prep.room[key[1]])
             elif key[0] == "p" and len(vs) > prep.cap_left.get(key[1], len(vs)):
                 m.add(sum(vs) <= prep.cap_left[key[1]])
-        self.z: dict[tuple[int, int, int], object] = {}
-        if not prep.aligned and (prep.inst.locked or prep.inst.fixed_table):  # explicit tables
+        self.z: dict[tuple[int, int, int], object] = {}  # explicit tables where needed
+        if any(prep.modelled):
             by_tc: defaultdict[tuple[int, int], list] = defaultdict(list)
             for (rid, i), v in x.items():
+                if not prep.modelled[i]:
+                    continue
                 zs = []
                 for t in prep.allowed(prep.req[rid]):
                     if t not in prep.taken[i]:
@@ -452,10 +463,9 @@ class _Cp:
     def placements(self) -> list[Placement]:
         """The solution's schedule (locked meetings included), tables chosen."""
         prep, val = self.prep, self.solver.boolean_value
-        if self.z:
-            on = [k for k, v in self.z.items() if val(v)]
-            return [*prep.inst.locked, *(Placement(r, prep.slots[i].id, t) for r, i, t in on)]
-        return _assign_tables(prep, [k for k, v in self.x.items() if val(v)])
+        on = [Placement(r, prep.slots[i].id, t) for (r, i, t), v in self.z.items() if val(v)]
+        rest = [(r, i) for (r, i), v in self.x.items() if val(v) and not prep.modelled[i]]
+        return _assign_tables(prep, rest, on)
 
     def stay(self) -> list:
         """Literals "request kept in its previous slot" (and table, when tables are modelled)."""
@@ -463,9 +473,11 @@ class _Cp:
         keys = [
             (rid, prep.index.get(p.slot_id), p.table_id) for rid, p in prep.inst.previous.items()
         ]
-        if z:
-            return [z[k] for k in keys if k in z]
-        return [x[k[:2]] for k in keys if k[:2] in x]
+        return [
+            z[k] if k in z else x[k[:2]]
+            for k in keys
+            if k in z or (k[:2] in x and not prep.modelled[k[1]])
+        ]
 
     def secondary(self) -> tuple[list, list]:
         """Literals of the secondary aims: a request kept in its previous slot; a person
@@ -544,17 +556,13 @@ def _prev_first(prep: _Prep, placements: list[Placement]) -> list[Placement]:
     return list(board.placed.values())
 
 
-def _score(prep: _Prep, placements: list[Placement]) -> tuple[int, int]:
-    """(weight, previous slots kept) — compared lexicographically."""
+def _score(prep: _Prep, placements: list[Placement]) -> tuple[int, int, int]:
+    """(weight, previous requests placed, previous slots kept), compared lexicographically:
+    phase 2 can move meetings back to their previous slots, not bring requests back."""
     prev = prep.inst.previous
-    kept = sum(
-        1
-        for p in placements
-        if p.request_id not in prep.locked
-        and p.request_id in prev
-        and prev[p.request_id].slot_id == p.slot_id
-    )
-    return _weight(prep, placements), kept
+    mine = [p for p in placements if p.request_id in prev and p.request_id not in prep.locked]
+    kept = sum(1 for p in mine if prev[p.request_id].slot_id == p.slot_id)
+    return _weight(prep, placements), len(mine), kept
 
 
 def _weight(prep: _Prep, placements: list[Placement]) -> int:
@@ -576,7 +584,6 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2, seed: 
     ``optimal`` means the weight is proven maximal (the secondary aims are best effort)."""
     t0 = time.perf_counter()
     left = lambda: time_limit - (time.perf_counter() - t0)  # noqa: E731
-    el = lambda: time.perf_counter() - t0  # noqa: E731
     prep = _Prep(instance)
     base = greedy(instance)
     locked_w = _weight(prep, instance.locked)
@@ -589,8 +596,12 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2, seed: 
         if _score(prep, placements) > _score(prep, best):
             best = placements
 
+    def note(stage: str, cp: _Cp) -> None:
+        status = cp.solver.status_name(cp.status)
+        log.debug("%s %s: best %s at %.2fs", stage, status, _score(prep, best), time_limit - left())
+
     picked = _select(prep, min(left(), 0.1 * time_limit), workers, seed)
-    log.debug("greedy %s, master %s at %.2fs", base.objective, picked and picked[1], el())
+    log.debug("greedy %s, master bound %s", base.objective, picked and picked[1])
     if picked is not None:
         selected, master_bound = picked
         bound = master_bound + locked_w
@@ -599,9 +610,9 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2, seed: 
         # Often every selected request fits: a pure feasibility search settles that fast.
         feas = _Cp(prep, cand, exact=True)
         feas.hint(hint)
-        if feas.run(min(left(), 0.15 * time_limit), workers, seed):
+        if feas.run(min(left(), 0.25 * time_limit), workers, seed):
             better(_filled(prep, feas.placements()))
-        log.debug("feasible %s at %.2fs", feas.solver.status_name(feas.status), el())
+        note("feasibility", feas)
         if _weight(prep, best) < bound:  # else drop as little weight as possible (MaxSAT-like)
             sub = _Cp(prep, cand, drops=True)
             stay = sub.stay()
@@ -614,9 +625,7 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2, seed: 
             budget = min(left() - 0.3 * time_limit, 0.5 * time_limit)
             if sub.run(budget, workers, seed, optimize_with_core=True):
                 better(_filled(prep, sub.placements()))
-            log.debug(
-                "sub %s %s at %.2fs", sub.solver.status_name(sub.status), _score(prep, best), el()
-            )
+            note("core", sub)
     if bound is None or _weight(prep, best) < bound:  # the full model, from the best so far
         full = _Cp(prep, prep.cand)
         stay = full.stay()
@@ -627,11 +636,7 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2, seed: 
             cp_bound = full.solver.best_objective_bound // k + locked_w
             bound = cp_bound if bound is None else min(bound, cp_bound)
             better(_filled(prep, full.placements()))
-        log.debug(
-            "full %s %s at %.2fs", full.solver.status_name(full.status), _score(prep, best), el()
-        )
-    weight = _weight(prep, best)
-    optimal = bound is not None and weight >= bound - 1e-9
+        note("full", full)
 
     # Phase 2: the secondary aims on the meetings placed, which all stay placed (same weight):
     # first the most previous slots kept, then (keeping those) the most consecutive meetings.
@@ -654,12 +659,9 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2, seed: 
                 if _score(prep, got) >= _score(prep, best):
                     best = hint = got
                     last.m.add(sum(aim) >= round(last.solver.objective_value))
-            log.debug(
-                "phase 2 %s %s at %.2fs",
-                last.solver.status_name(last.status),
-                last.solver.objective_value,
-                el(),
-            )
+            note("phase 2", last)
+    best = _filled(prep, best)  # moved meetings may have made room for another request
+    optimal = bound is not None and _weight(prep, best) >= bound - 1e-9
     res = _result(prep, best, "cpsat", t0, bound, optimal)
     if base.objective > res.objective:
         base.bound, base.optimal, base.wall_s = bound, False, time.perf_counter() - t0
