@@ -8,13 +8,18 @@ the solve the target requests are read again and any no longer accepted is skipp
 (see ``booking``): festival, then meetings; requests are read, never locked, here.
 Published meetings are locked in the instance and never touched. Draft meetings were never
 mailed: the run moves them (with their seats), creates new ones, and deletes the drafts the new
-schedule leaves out (nothing was announced, so there is nothing to cancel)."""
+schedule leaves out (nothing was announced, so there is nothing to cancel).
+
+Nothing is written unless the independent checker (``matchmaking.checker.verify``) accepts the
+schedule: a CP-SAT schedule it rejects is replaced by the greedy one, and if that is rejected
+too the run raises :class:`ScheduleError` (a translated message) having written nothing."""
 
 from __future__ import annotations
 
 import logging
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -33,7 +38,28 @@ LEFT_OUT_LABELS = {
 }
 
 
+class ScheduleError(Exception):
+    """No valid schedule could be computed; ``message`` is translated. Nothing was written."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = str(message)
+
+
+def _valid(instance, result, label: str) -> bool:
+    from matchmaking.checker import verify
+
+    problems = verify(instance, result)
+    for problem in problems[:20]:
+        log.error("batch run: the %s schedule is invalid: %s", label, problem)
+    if len(problems) > 20:
+        log.error("batch run: the %s schedule has %d problems", label, len(problems))
+    return not problems
+
+
 def _solve(instance, time_limit: float, solver: str):
+    """The CP-SAT schedule, or the greedy one when CP-SAT fails, does worse or is rejected by
+    the checker; ScheduleError when the greedy one is rejected too (or fails)."""
     from matchmaking import scheduler
 
     result = None
@@ -42,9 +68,24 @@ def _solve(instance, time_limit: float, solver: str):
             result = scheduler.solve(instance, time_limit=time_limit)
         except Exception:  # the fallback below must run whatever went wrong
             log.exception("CP-SAT failed; falling back to the greedy schedule")
-    fallback = scheduler.greedy(instance)
-    if result is None or fallback.objective > result.objective:
+        if result is not None and not _valid(instance, result, "CP-SAT"):
+            log.error("batch run: falling back to the greedy schedule")
+            result = None
+    try:
+        fallback = scheduler.greedy(instance)
+    except Exception:
+        log.exception("the greedy schedule failed")
+        fallback = None
+    wanted = fallback is not None and (result is None or fallback.objective > result.objective)
+    if wanted and _valid(instance, fallback, "greedy"):
         return fallback
+    if result is None:
+        raise ScheduleError(
+            _(
+                "No valid schedule could be computed, so nothing was changed. Please try "
+                "again; if it happens again, contact the technical team."
+            )
+        )
     return result
 
 

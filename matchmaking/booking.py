@@ -179,7 +179,7 @@ def load_instance(
     meeting), published meetings (and held / no-show ones) locked, unpublished meetings as
     the previous schedule — or locked too with ``include_unpublished_as_locked`` (instant
     booking: nothing existing moves). A live meeting off the slot grid (its session was
-    edited) gets a slot of its own that nobody else may use."""
+    edited) gets a slot of its own that nobody but its two parties may use."""
     settings = settings_for(festival)
     ctx = InstanceContext(festival=festival, settings=settings)
     grid = slots.festival_slots(festival)
@@ -210,6 +210,7 @@ def load_instance(
     locked: list[scheduler.Placement] = []
     previous: dict[int, scheduler.Placement] = {}
     synthetic: list[scheduler.Slot] = []
+    own_slot: dict[int, set[int]] = {}  # person -> off-grid slots of their locked meetings
     for meeting in live_meetings(festival):
         request = ctx.requests.get(meeting.request_id)
         if request is None:  # a live meeting of a request no longer accepted: still holds seats
@@ -227,6 +228,8 @@ def load_instance(
             synthetic.append(slot)
             ctx.slots[slot.id] = slot
             ctx.off_grid[meeting.id] = slot.id
+            for person in (request.sender_id, request.recipient_id):
+                own_slot.setdefault(person, set()).add(slot.id)
         placement = scheduler.Placement(request.id, slot.id, meeting.table_id)
         (locked.append(placement) if fixed else previous.__setitem__(request.id, placement))
     blocked = slots.festival_blocked(festival, profiles)
@@ -235,7 +238,7 @@ def load_instance(
     synthetic_ids = {s.id for s in synthetic}
     for p in profiles:
         ids = slots.unavailable_slots(grid, blocked.get(p.id, []))
-        ids |= synthetic_ids
+        ids |= synthetic_ids - own_slot.get(p.id, set())
         if ids:
             unavailable[p.id] = ids
     fixed_table = {t.fixed_profile_id: t.id for t in tables if t.fixed_profile_id in ctx.profiles}

@@ -8,13 +8,17 @@ an empty list means the result is a valid schedule with an honest summary:
 * nobody is in two meetings in the same slot or in slots whose ``[start, end)`` overlap;
 * no table holds two meetings in the same slot or in overlapping slots;
 * nobody meets in a slot they are unavailable in;
-* a meeting with a fixed-table person is at (one of) the fixed table(s) of its parties;
+* a meeting with a fixed-table person is at (one of) the fixed table(s) of its parties, and a
+  table fixed to a person hosts only meetings that person is a party to (both rules bind the
+  placements the schedule makes; a locked placement is given — it may predate a table being
+  fixed — and is only checked to be kept exactly);
 * nobody has more meetings than their cap; every locked placement is present, unchanged;
 * ``objective`` is the sum of the placed weights, ``moved`` the number of previous (unlocked)
   placements not kept exactly; ``left_out`` names exactly the unplaced requests, each with
   a known reason code whose claim holds (``cap``: a party has reached their cap;
   ``no_common_slot``: no slot both parties are available in; ``locked_conflict``: such slots
-  exist but locked meetings rule each out; ``full``: the request fits nowhere as placed).
+  exist but locked meetings rule each out; ``full``: the request fits nowhere as placed). A
+  request may use its parties' fixed tables if any, else the tables fixed to nobody.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ def verify(instance: Instance, result: Result) -> list[str]:
         seen.add(p.request_id)
         good.append(p)
 
+    locked_at = {(lp.request_id, lp.slot_id, lp.table_id) for lp in instance.locked}
     by_person = defaultdict(list)
     by_table = defaultdict(list)
     for p in good:
@@ -78,10 +83,18 @@ def verify(instance: Instance, result: Result) -> list[str]:
                     f"person {person} meets in slot {p.slot_id} (request {r.id}) "
                     "but is unavailable then"
                 )
+        if (p.request_id, p.slot_id, p.table_id) in locked_at:
+            continue  # given, not chosen: only checked to be kept
         own = [fixed[person] for person in (r.a, r.b) if person in fixed]
         if own and p.table_id not in own:
             problems.append(
                 f"request {r.id} is at table {p.table_id}, not at the fixed table(s) {own}"
+            )
+        strangers = [o for o in owners.get(p.table_id, ()) if o not in (r.a, r.b)]
+        if strangers and not own:
+            problems.append(
+                f"request {r.id} (persons {r.a}, {r.b}) is at table {p.table_id}, which is "
+                f"fixed to person(s) {sorted(strangers)}"
             )
 
     for person, meetings in by_person.items():
@@ -175,7 +188,8 @@ def _claim_problem(instance, r, slots, code, occupied, occupied_locked, counts) 
         return f"request {rid} is left out with the unknown reason {code!r}"
     fixed = instance.fixed_table
     own = {fixed[p] for p in (r.a, r.b) if p in fixed}
-    usable = own or set(instance.tables)
+    known = set(instance.tables)
+    usable = own & known if own else known - set(fixed.values())
     both_free = [
         s
         for s in slots.values()
@@ -183,9 +197,10 @@ def _claim_problem(instance, r, slots, code, occupied, occupied_locked, counts) 
     ]
 
     def ruled_out(s, occupancy) -> bool:
-        """No room for ``r`` in slot ``s``: a party is busy, or every usable table is."""
+        """No room for ``r`` in slot ``s``: a party is busy, or every usable table is (and
+        there is a usable table: with none, nothing rules ``r`` out, nothing fits it)."""
         persons, tables = occupancy[s.id]
-        return r.a in persons or r.b in persons or not (usable - tables)
+        return r.a in persons or r.b in persons or bool(usable) and not (usable - tables)
 
     if code == "no_common_slot" and both_free:
         return f"request {rid} is left out as no_common_slot but slot {both_free[0].id} suits both"
@@ -201,7 +216,7 @@ def _claim_problem(instance, r, slots, code, occupied, occupied_locked, counts) 
     at_cap = [p for p in (r.a, r.b) if p in instance.caps and counts[p] >= instance.caps[p]]
     if code == "cap" and not at_cap:
         return f"request {rid} is left out as cap but neither party has reached their cap"
-    if code == "full" and not at_cap:
+    if code == "full" and not at_cap and usable:
         for s in both_free:
             if not ruled_out(s, occupied):
                 return f"request {rid} is left out as full but fits in slot {s.id}"

@@ -20,11 +20,9 @@ from matchmaking.grid import (
     festival_meetings,
     kind_label,
     parties,
-    sessions,
-    table_name,
-    tables,
 )
 from matchmaking.models import MatchTable, Meeting
+from matchmaking.setup import sessions, table_name, tables
 
 
 def schedule_xlsx(festival: Festival) -> bytes:

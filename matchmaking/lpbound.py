@@ -6,14 +6,16 @@ Built from the instance directly (it shares no code with the CP-SAT model in
 Variables ``0 <= x[r, s] <= 1`` for every request ``r`` that is not locked and every slot ``s``
 it could possibly take in some valid schedule: neither party is unavailable in ``s`` nor has a
 locked meeting in a slot overlapping ``s``; an allowed table (the parties' fixed tables, if
-any, else any table) is not held by a locked meeting in a slot overlapping ``s``; and both
-parties have room left under their caps. Rows, each satisfied by every valid schedule:
+any, else the *shared* tables, those fixed to nobody: a fixed table hosts only its owner's
+meetings) is not held by a locked meeting in a slot overlapping ``s``; and both parties have
+room left under their caps. Rows, each satisfied by every valid schedule:
 
 * per request: ``sum_s x[r, s] <= 1``;
 * per person and per set of mutually overlapping slots (the slots running at one instant;
   the maximal ones are those running at some slot's start): at most one meeting;
-* per such set of slots: meetings ``<=`` tables not held there by a locked meeting
-  (a table serves one meeting at a time);
+* per such set of slots: meetings without a fixed-table party ``<=`` shared tables not held
+  there by a locked meeting (a table serves one meeting at a time; meetings with a
+  fixed-table party sit at fixed tables, bounded by their owners' rows);
 * per capped person: meetings ``<=`` cap minus their locked meetings.
 
 The LP optimum plus the weight of the locked meetings bounds every valid schedule's weight.
@@ -38,6 +40,8 @@ def lp_bound(instance: Instance) -> float:
     weight_of = {r.id: r.weight for r in instance.requests}
     people = {r.id: (r.a, r.b) for r in instance.requests}
     tables = set(instance.tables)
+    owned = set(instance.fixed_table.values())
+    shared = tables - owned
 
     def overlap(s, t) -> bool:
         return s.id == t.id or (s.start < t.end and t.start < s.end)
@@ -70,7 +74,7 @@ def lp_bound(instance: Instance) -> float:
                     person_held[person].add(s.id)
                 table_held[s.id].add(p.table_id)
         for g in groups_of[p.slot_id]:
-            locked_in_group[g] += 1
+            locked_in_group[g] += p.table_id in shared
         for person in people[p.request_id]:
             locked_meetings[person] += 1
     cap_left = {p: c - locked_meetings[p] for p, c in instance.caps.items()}
@@ -82,7 +86,7 @@ def lp_bound(instance: Instance) -> float:
         if any(cap_left.get(p, 1) <= 0 for p in (r.a, r.b)):
             continue
         fixed = {instance.fixed_table[p] for p in (r.a, r.b) if p in instance.fixed_table}
-        usable = fixed or tables
+        usable = fixed & tables if fixed else shared
         for s in slots:
             if any(s.id in instance.unavailable.get(p, ()) for p in (r.a, r.b)):
                 continue
@@ -96,6 +100,7 @@ def lp_bound(instance: Instance) -> float:
 
     rows: dict[tuple, list[int]] = defaultdict(list)
     limit: dict[tuple, int] = {}
+    fixed_party = {r.id for r in instance.requests if {r.a, r.b} & set(instance.fixed_table)}
     for col, (rid, sid) in enumerate(columns):
         rows["request", rid].append(col)
         limit["request", rid] = 1
@@ -104,8 +109,9 @@ def lp_bound(instance: Instance) -> float:
                 rows["cap", person].append(col)
                 limit["cap", person] = cap_left[person]
         for g in groups_of[sid]:
-            rows["tables", g].append(col)
-            limit["tables", g] = len(tables) - locked_in_group[g]
+            if rid not in fixed_party:
+                rows["tables", g].append(col)
+                limit["tables", g] = max(0, len(shared) - locked_in_group[g])
             for person in people[rid]:
                 rows["person", person, g].append(col)
                 limit["person", person, g] = 1

@@ -5,378 +5,93 @@ Participants are plain integer person ids. Accepted requests (pairs of persons w
 sessions may overlap in time; two slots *conflict* when they are the same slot or their
 ``[start, end)`` intervals overlap. A schedule is valid when every request is placed at most
 once, nobody and no table is in two conflicting slots, nobody meets in an unavailable slot,
-a meeting with a fixed-table person is at (one of) the fixed table(s), caps hold (locked
-meetings count) and every locked placement stays exactly where it is.
+a meeting with a fixed-table person is at (one of) the fixed table(s), a table fixed to a
+person hosts only that person's meetings (so a meeting without a fixed-table party is at a
+*shared* table, one fixed to nobody), caps hold (locked meetings count) and every locked
+placement stays exactly where it is.
 
 The model (:func:`solve`, OR-Tools CP-SAT)
     * one boolean ``x[r, s]`` per request and *candidate* slot — a slot where neither party is
-      unavailable or held by a locked meeting in a conflicting slot, with a free allowed table
-      (the fixed tables of the parties, if any, else any table) and room under the caps;
+      unavailable or held by a locked meeting in a conflicting slot, with an allowed table
+      (the fixed tables of the parties, if any, else the shared tables) that no locked
+      meeting holds there, and room under the caps;
     * per request: at most one slot;
     * per person and per *maximal clique* of mutually overlapping candidate slots (the slots
       running at one instant; on one slot grid that is just one slot): at most one meeting;
-    * per clique: meetings ≤ tables not held by locked meetings around all of its slots;
+    * per clique: meetings without a fixed-table party ≤ shared tables not held by locked
+      meetings around all of its slots. Meetings with a fixed-table party need no row: their
+      table hosts nobody else's meetings and its owner meets once per clique;
     * per capped person: meetings ≤ cap minus their locked meetings.
 
 The aims are strictly lexicographic: weight, then previous placements kept (stability), then
-consecutive meetings per person (fewer idle gaps). Phase 1 (weight) is a decomposition, since
-CP-SAT finds good schedules of the full model slowly: a *master* model picks the requests to
-place under per-person counts and the total table capacity (a relaxation: its optimum bounds
-the weight; previous requests win ties); a pure feasibility search then tries to place all of
-them (usually it can, which proves the weight optimal); otherwise a core-based model drops as
-little weight as possible (MaxSAT-like, with ``K * weight`` per drop plus 1 per previous slot
-lost, ``K`` above the number of previous placements). Leftover requests are filled in
-greedily. If the master's bound is not met, the full model (objective ``K * weight + kept``)
-continues from that schedule as a hint and adds its own bound. Phase 2 keeps the placed
-requests (hence the weight) and maximises first the previous slots kept, then — keeping
-those — the consecutive meetings. Hints come from the greedy schedule (itself built from the
-previous one) and from each stage's solution.
+early slots (the least sum over meetings of the rank of their slot's start: the session fills
+from its start), then consecutive meetings per person (fewer idle gaps). Phase 1 (weight) is a
+decomposition, since CP-SAT finds good schedules of the full model slowly: a *master* model
+picks the requests to place under per-person counts and the total shared table capacity (a
+relaxation: its optimum bounds the weight; previous requests win ties); a pure feasibility
+search then tries to place all of them (usually it can, which proves the weight optimal);
+otherwise a core-based model drops as little weight as possible (MaxSAT-like, with
+``K * weight`` per drop plus 1 per previous slot lost, ``K`` above the number of previous
+placements). Leftover requests are filled in greedily. If the master's bound is not met, the
+full model (objective ``K * weight + kept``) continues from that schedule as a hint and adds
+its own bound. Phase 2 keeps the placed requests (hence the weight) and optimises the
+secondary aims one after the other, each stage keeping what the previous ones reached. Hints
+come from the greedy schedule (itself built from the previous one) and from each stage's
+solution.
 
-Tables are chosen afterwards (:func:`_assign_tables`) wherever a clique is *simple*: nothing
-else overlaps its slots and locked meetings hold the same tables around each of them (the
-usual case: one slot grid, sessions that do not overlap). Such a clique acts as one slot and
-its capacity row is exact: locked meetings keep their tables; meetings of fixed-table persons
-take their own table, which is free (filtered) and wanted by nobody else (a table has one
-owner, who meets once per clique); the others number at most the tables left, so each finds
-one (its previous table when free, else the lowest). Where overlaps are tangled but nothing
-is pre-assigned (no locked meeting, no fixed table), meetings are coloured by start time,
-which interval graphs allow (when a meeting starts, every busy table belongs to a meeting
-running at that instant: fewer than the tables). Tangled *and* pre-assigned is precolouring
-extension on interval graphs, NP-hard in general, so there the model carries explicit table
-booleans ``z[r, s, t]`` (one meeting per table and clique).
+Tables are chosen afterwards (``placement._assign_tables``) wherever a clique is *simple*:
+nothing else overlaps its slots and locked meetings hold the same shared tables around each
+of them (the usual case: one slot grid, sessions that do not overlap). Such a clique acts as
+one slot and its capacity row is exact. Where overlaps are tangled but no locked meeting
+holds a shared table, meetings are coloured by start time, which interval graphs allow.
+Tangled *and* pre-assigned is precolouring extension on interval graphs, NP-hard in general,
+so there the model carries explicit table booleans ``z[r, s, t]`` for the meetings at shared
+tables (one meeting per table and clique).
 
 Every schedule is maximal (a time-limited solution is completed greedily), and ``solve`` is
 compared with :func:`greedy` at the end; the better one is returned.
+
+The data classes, the greedy placement, ``earliest`` and ``left_out_reasons`` live in
+``matchmaking.placement`` and are importable from here.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections import defaultdict
 
-REASONS = ("locked_conflict", "cap", "no_common_slot", "full")
+from matchmaking.placement import (
+    REASONS,
+    Instance,
+    Placement,
+    Request,
+    Result,
+    Slot,
+    _assign_tables,
+    _Board,
+    _greedy_fill,
+    _locked_board,
+    _Prep,
+    _result,
+    earliest,
+    greedy,
+    left_out_reasons,
+)
+
+__all__ = [
+    "REASONS",
+    "Instance",
+    "Placement",
+    "Request",
+    "Result",
+    "Slot",
+    "earliest",
+    "greedy",
+    "left_out_reasons",
+    "solve",
+]
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One time slot of a session; slots of different sessions never share an id."""
-
-    id: int
-    start: datetime
-    end: datetime
-    session_id: int
-
-
-@dataclass(frozen=True)
-class Request:
-    """An accepted request between persons ``a`` and ``b`` (3 must-meet, 2 mutual, 1 one-sided)."""
-
-    id: int
-    a: int
-    b: int
-    weight: int
-
-
-@dataclass(frozen=True)
-class Placement:
-    request_id: int
-    slot_id: int
-    table_id: int
-
-
-@dataclass
-class Instance:
-    """What to schedule; ``tables`` in the order "lowest first" (e.g. by table number)."""
-
-    slots: list[Slot]
-    tables: list[int]
-    requests: list[Request]
-    fixed_table: dict[int, int] = field(default_factory=dict)
-    unavailable: dict[int, set[int]] = field(default_factory=dict)
-    caps: dict[int, int] = field(default_factory=dict)
-    locked: list[Placement] = field(default_factory=list)
-    previous: dict[int, Placement] = field(default_factory=dict)
-
-
-@dataclass
-class Result:
-    """A schedule: placements (locked ones included), a reason per request left out, the
-    weight placed, the proven upper bound if any, moves against ``previous``."""
-
-    placements: list[Placement]
-    left_out: dict[int, str]
-    objective: int
-    bound: float | None
-    optimal: bool
-    solver: str
-    wall_s: float
-    moved: int
-
-
-class _Prep:
-    """Indexes of an instance shared by the solver, the greedy and ``earliest``."""
-
-    def __init__(self, inst: Instance, only: set[int] | None = None):
-        self.inst = inst
-        self.slots = sl = sorted(inst.slots, key=lambda s: (s.start, s.end, s.id))
-        self.index = {s.id: i for i, s in enumerate(sl)}
-        self.tables = list(dict.fromkeys(inst.tables))  # "lowest" = first in this order
-        self.req = {r.id: r for r in inst.requests}
-        n = len(sl)
-        self.overlaps = [
-            [j for j in range(n) if j == i or (sl[i].start < sl[j].end and sl[j].start < sl[i].end)]
-            for i in range(n)
-        ]
-        # What the locked meetings take: their persons and tables in every conflicting slot.
-        self.locked = {p.request_id: p for p in inst.locked}
-        self.held: defaultdict[int, set[int]] = defaultdict(set)  # person -> slot indexes
-        self.taken: list[set[int]] = [set() for _ in range(n)]  # slot index -> tables
-        count: Counter[int] = Counter()
-        for p in inst.locked:
-            r = self.req[p.request_id]
-            for j in self.overlaps[self.index[p.slot_id]]:
-                self.held[r.a].add(j)
-                self.held[r.b].add(j)
-                self.taken[j].add(p.table_id)
-            count.update((r.a, r.b))
-        self.cap_left = {p: c - count[p] for p, c in inst.caps.items()}
-        self.cand: dict[int, list[int]] = {}  # request -> candidate slot indexes, by time
-        for r in inst.requests:  # (``only``: just these requests, for ``earliest``)
-            if r.id not in self.locked and (only is None or r.id in only):
-                ok = self.cap_left.get(r.a, 1) > 0 and self.cap_left.get(r.b, 1) > 0
-                self.cand[r.id] = [i for i in range(n) if ok and self.slot_ok(r, i)]
-
-        # Maximal cliques of the interval graph of the slots that have candidates: the slots
-        # running at one of their starts. Room: tables not taken around every slot of one.
-        act = sorted({i for cs in self.cand.values() for i in cs})
-        found = {frozenset(j for j in act if sl[j].start <= sl[i].start < sl[j].end) for i in act}
-        found |= {frozenset([i]) for i in act if sl[i].start >= sl[i].end}  # empty slots
-        found.discard(frozenset())
-        self.cliques = sorted((c for c in found if not any(c < d for d in found)), key=min)
-        self.cliques_of: list[list[int]] = [[] for _ in range(n)]
-        self.room = []
-        for k, c in enumerate(self.cliques):
-            for i in c:
-                self.cliques_of[i].append(k)
-            self.room.append(len(self.tables) - len(set.intersection(*(self.taken[i] for i in c))))
-        # A clique is "simple" when nothing else overlaps its slots (among slots with
-        # candidates) and they all have the same tables taken: it then acts as one slot with
-        # ``room`` seats. Elsewhere tables are modelled if some are pre-assigned (locked
-        # meetings, fixed tables).
-        alone = [
-            all(len(self.cliques_of[i]) == 1 for i in c)
-            and len({frozenset(self.taken[i]) for i in c}) == 1
-            for c in self.cliques
-        ]
-        self.simple = [len(ks) == 1 and alone[ks[0]] for ks in self.cliques_of]
-        self.modelled = [bool(inst.locked or inst.fixed_table) and not x for x in self.simple]
-
-    def allowed(self, r: Request) -> list[int]:
-        fixed = {self.inst.fixed_table[p] for p in (r.a, r.b) if p in self.inst.fixed_table}
-        return [t for t in self.tables if t in fixed] if fixed else self.tables
-
-    def available(self, r: Request, i: int) -> bool:
-        sid, un = self.slots[i].id, self.inst.unavailable
-        return sid not in un.get(r.a, ()) and sid not in un.get(r.b, ())
-
-    def locked_free(self, r: Request, i: int) -> bool:
-        """No locked meeting rules slot ``i`` out for ``r`` (party or every usable table)."""
-        if i in self.held[r.a] or i in self.held[r.b]:
-            return False
-        return any(t not in self.taken[i] for t in self.allowed(r))
-
-    def slot_ok(self, r: Request, i: int) -> bool:
-        return self.available(r, i) and self.locked_free(r, i)
-
-    def person_slots(self, r: Request) -> list[int]:
-        return [i for i in range(len(self.slots)) if self.available(r, i)]
-
-
-class _Board:
-    """Meetings placed so far, for incremental (greedy) placement."""
-
-    def __init__(self, prep: _Prep):
-        self.prep = prep
-        self.busy: defaultdict[int, set[int]] = defaultdict(set)
-        self.used: list[dict[int, int]] = [{} for _ in prep.slots]
-        self.count: Counter[int] = Counter()
-        self.placed: dict[int, Placement] = {}
-
-    def place(self, p: Placement) -> None:
-        r, si = self.prep.req[p.request_id], self.prep.index[p.slot_id]
-        self.busy[r.a].add(si)
-        self.busy[r.b].add(si)
-        self.used[si][p.table_id] = r.id
-        self.count[r.a] += 1
-        self.count[r.b] += 1
-        self.placed[r.id] = p
-
-    def persons_free(self, r: Request, i: int) -> bool:
-        ov = self.prep.overlaps[i]
-        return not any(j in self.busy[r.a] or j in self.busy[r.b] for j in ov)
-
-    def caps_ok(self, r: Request) -> bool:
-        caps = self.prep.inst.caps
-        return all(p not in caps or self.count[p] < caps[p] for p in (r.a, r.b))
-
-    def table_free(self, i: int, t: int) -> bool:
-        return not any(t in self.used[j] for j in self.prep.overlaps[i])
-
-    def first_table(self, r: Request, i: int, prefer: int | None = None) -> int | None:
-        allowed = self.prep.allowed(r)
-        if prefer is not None and prefer in allowed and self.table_free(i, prefer):
-            return prefer
-        return next((t for t in allowed if self.table_free(i, t)), None)
-
-    def try_place(self, r: Request, i: int, prefer: int | None = None) -> bool:
-        if not (self.persons_free(r, i) and self.caps_ok(r)):
-            return False
-        t = self.first_table(r, i, prefer)
-        if t is None:
-            return False
-        self.place(Placement(r.id, self.prep.slots[i].id, t))
-        return True
-
-
-def _greedy_fill(prep: _Prep, board: _Board) -> None:
-    """Add every request that still fits: heaviest first, then scarcest, then by id; each at
-    its previous placement if that is still possible, else at the earliest feasible slot."""
-    prev = prep.inst.previous
-    todo = [r for r in prep.inst.requests if r.id not in board.placed and prep.cand.get(r.id)]
-    todo.sort(key=lambda r: (-r.weight, len(prep.cand[r.id]), r.id))
-    for r in todo:
-        p = prev.get(r.id)
-        pi = prep.index.get(p.slot_id) if p else None
-        if pi is not None and pi in prep.cand[r.id] and board.try_place(r, pi, p.table_id):
-            continue
-        for i in prep.cand[r.id]:
-            if board.try_place(r, i):
-                break
-
-
-def _locked_board(prep: _Prep) -> _Board:
-    board = _Board(prep)
-    for p in prep.inst.locked:
-        board.place(p)
-    return board
-
-
-def left_out_reasons(instance: Instance, placements: list[Placement]) -> dict[int, str]:
-    """A reason code (see ``REASONS``) for every request of ``instance`` not in ``placements``:
-    the first true one of locked_conflict (slots both parties are available in exist, but
-    locked meetings rule each out), cap (a party has reached their cap), no_common_slot (no
-    slot where both are available) and full."""
-    return _reasons(_Prep(instance), placements)
-
-
-def _reasons(prep: _Prep, placements: list[Placement]) -> dict[int, str]:
-    placed = {p.request_id for p in placements}
-    count: Counter[int] = Counter()
-    for p in placements:
-        r = prep.req[p.request_id]
-        count[r.a] += 1
-        count[r.b] += 1
-    caps = prep.inst.caps
-    out = {}
-    for r in prep.inst.requests:
-        if r.id in placed:
-            continue
-        common = prep.person_slots(r)
-        if common and not any(prep.locked_free(r, i) for i in common):
-            out[r.id] = "locked_conflict"
-        elif any(p in caps and count[p] >= caps[p] for p in (r.a, r.b)):
-            out[r.id] = "cap"
-        elif not common:
-            out[r.id] = "no_common_slot"
-        else:
-            out[r.id] = "full"
-    return out
-
-
-def _moved(inst: Instance, placements: list[Placement]) -> int:
-    at = {p.request_id: (p.slot_id, p.table_id) for p in placements}
-    live = {r.id for r in inst.requests}
-    locked = {p.request_id for p in inst.locked}
-    return sum(
-        1
-        for rid, p in inst.previous.items()
-        if rid in live and rid not in locked and at.get(rid) != (p.slot_id, p.table_id)
-    )
-
-
-def _result(prep, placements, solver, t0, bound=None, optimal=False) -> Result:
-    placements = sorted(placements, key=lambda p: (prep.index[p.slot_id], p.table_id))
-    return Result(
-        placements=placements,
-        left_out=_reasons(prep, placements),
-        objective=sum(prep.req[p.request_id].weight for p in placements),
-        bound=bound,
-        optimal=optimal,
-        solver=solver,
-        wall_s=time.perf_counter() - t0,
-        moved=_moved(prep.inst, placements),
-    )
-
-
-def greedy(instance: Instance) -> Result:
-    """Deterministic fallback: locked meetings first, then requests by weight (desc), scarcity
-    (fewest candidate slots first) and id, each at its previous placement when still possible,
-    else at the earliest slot where both parties and a table are free."""
-    t0 = time.perf_counter()
-    prep = _Prep(instance)
-    board = _locked_board(prep)
-    _greedy_fill(prep, board)
-    return _result(prep, list(board.placed.values()), "greedy", t0)
-
-
-def earliest(instance: Instance, request: Request) -> Placement | None:
-    """Instant mode: the earliest slot (by start) and lowest table where ``request`` fits,
-    given ``instance.locked`` = every existing meeting; None when there is none."""
-    known = any(r.id == request.id for r in instance.requests)
-    extra = [] if known else [request]
-    both = Instance(**{**instance.__dict__, "requests": [*instance.requests, *extra]})
-    prep = _Prep(both, only={request.id})
-    if request.id in prep.locked:
-        return prep.locked[request.id]
-    for i in prep.cand[request.id]:
-        t = next((t for t in prep.allowed(request) if t not in prep.taken[i]), None)
-        if t is not None:
-            return Placement(request.id, prep.slots[i].id, t)
-    return None
-
-
-def _assign_tables(prep: _Prep, chosen: list[tuple[int, int]], placed=()) -> list[Placement]:
-    """Tables for meetings chosen by the capacity model, next to the locked meetings and the
-    ``placed`` ones (tables modelled). Per simple clique: fixed-table meetings first, then
-    meetings back in their previous slot (previous table if free), then the rest at the
-    lowest free table; in a tangled stretch with nothing pre-assigned, by start time. The
-    module docstring shows why a table is always free."""
-    board = _locked_board(prep)
-    for p in placed:
-        board.place(p)
-    prev, fixed = prep.inst.previous, prep.inst.fixed_table
-
-    def key(m: tuple[int, int]) -> tuple:
-        rid, si = m
-        r, p = prep.req[rid], prev.get(rid)
-        phase = 2 - (p is not None and p.slot_id == prep.slots[si].id)
-        if r.a in fixed or r.b in fixed:
-            phase = 0
-        if prep.simple[si]:
-            return (prep.cliques_of[si][0], phase, si, rid)
-        return (-1, 0, si, rid)
-
-    for rid, si in sorted(chosen, key=key):
-        r, p = prep.req[rid], prev.get(rid)
-        t = board.first_table(r, si, p.table_id if p else None)
-        if t is None:  # impossible by the capacity argument; never return an invalid schedule
-            raise RuntimeError(f"no table for request {rid} in slot {prep.slots[si].id}")
-        board.place(Placement(rid, prep.slots[si].id, t))
-    return list(board.placed.values())
 
 
 class _Cp:
@@ -398,8 +113,10 @@ class _Cp:
         for (rid, i), v in x.items():
             r = prep.req[rid]
             groups["r", rid].append(v)
+            shared = not prep.owned(r)
             for k in prep.cliques_of[i]:
-                groups["c", k].append(v)
+                if shared:
+                    groups["c", k].append(v)
                 groups["pc", r.a, k].append(v)
                 groups["pc", r.b, k].append(v)
             for p in (r.a, r.b):
@@ -416,11 +133,11 @@ class _Cp:
                 m.add(sum(vs) <= prep.room[key[1]])
             elif key[0] == "p" and len(vs) > prep.cap_left.get(key[1], len(vs)):
                 m.add(sum(vs) <= prep.cap_left[key[1]])
-        self.z: dict[tuple[int, int, int], object] = {}  # explicit tables where needed
+        self.z: dict[tuple[int, int, int], object] = {}  # explicit shared tables where needed
         if any(prep.modelled):
             by_tc: defaultdict[tuple[int, int], list] = defaultdict(list)
             for (rid, i), v in x.items():
-                if not prep.modelled[i]:
+                if not self.tabled(rid, i):
                     continue
                 zs = []
                 for t in prep.allowed(prep.req[rid]):
@@ -436,6 +153,10 @@ class _Cp:
         self.weight = cp_model.LinearExpr.weighted_sum(
             [x[k] for k in keys], [prep.req[k[0]].weight for k in keys]
         )
+
+    def tabled(self, rid: int, i: int) -> bool:
+        """Does the model choose the table of request ``rid`` in slot ``i`` (``z``)?"""
+        return self.prep.modelled[i] and not self.prep.owned(self.prep.req[rid])
 
     def hint(self, placements: list[Placement]) -> None:
         prep = self.prep
@@ -464,7 +185,7 @@ class _Cp:
         """The solution's schedule (locked meetings included), tables chosen."""
         prep, val = self.prep, self.solver.boolean_value
         on = [Placement(r, prep.slots[i].id, t) for (r, i, t), v in self.z.items() if val(v)]
-        rest = [(r, i) for (r, i), v in self.x.items() if val(v) and not prep.modelled[i]]
+        rest = [(r, i) for (r, i), v in self.x.items() if val(v) and not self.tabled(r, i)]
         return _assign_tables(prep, rest, on)
 
     def stay(self) -> list:
@@ -476,13 +197,20 @@ class _Cp:
         return [
             z[k] if k in z else x[k[:2]]
             for k in keys
-            if k in z or (k[:2] in x and not prep.modelled[k[1]])
+            if k in z or (k[:2] in x and not self.tabled(*k[:2]))
         ]
 
-    def secondary(self) -> tuple[list, list]:
-        """Literals of the secondary aims: a request kept in its previous slot; a person
-        meeting in two consecutive slots of a session (one idle gap fewer)."""
+    def secondary(self) -> tuple[list, object, list]:
+        """The secondary aims, each to maximise: literals "request kept in its previous
+        slot"; earliness, the sum over meetings of ``last rank - rank of the slot's start``
+        (the fewer late slots the better); literals "a person meets in two consecutive
+        slots of a session" (one idle gap fewer)."""
         prep, stay, gaps = self.prep, self.stay(), []
+        top = max(prep.rank, default=0)
+        keys = [k for k in self.x if prep.rank[k[1]] < top]
+        early = self.cp.LinearExpr.weighted_sum(
+            [self.x[k] for k in keys], [top - prep.rank[k[1]] for k in keys]
+        )
         locked_at = set()
         for p in prep.inst.locked:
             r = prep.req[p.request_id]
@@ -501,12 +229,12 @@ class _Cp:
                         if side is not True:
                             self.m.add(y <= sum(side))
                     gaps.append(y)
-        return stay, gaps
+        return stay, early if keys else None, gaps
 
 
 def _select(prep: _Prep, budget: float, workers: int, seed: int):
     """Master problem: which requests to place, under per-person counts (cap, slots they could
-    meet in) and the total table capacity — a relaxation, so its optimum bounds the weight.
+    meet in) and the total shared table capacity — a relaxation, so its optimum bounds the weight.
     Previously placed requests win ties. Returns (selected ids, weight bound) or None."""
     from ortools.sat.python import cp_model
 
@@ -521,8 +249,9 @@ def _select(prep: _Prep, budget: float, workers: int, seed: int):
         limit = min(limit, prep.cap_left.get(p, limit))
         if len(rids) > limit:
             m.add(sum(y[rid] for rid in rids) <= limit)
-    if len(y) > sum(prep.room):
-        m.add(sum(y.values()) <= sum(max(0, r) for r in prep.room))
+    shared = [v for rid, v in y.items() if not prep.owned(prep.req[rid])]
+    if len(shared) > sum(prep.room):  # fixed-table meetings are bounded by their owners
+        m.add(sum(shared) <= sum(prep.room))
     big = len(prep.inst.previous) + 1
     m.maximize(
         sum((big * prep.req[rid].weight + (rid in prep.inst.previous)) * v for rid, v in y.items())
@@ -563,6 +292,11 @@ def _score(prep: _Prep, placements: list[Placement]) -> tuple[int, int, int]:
     mine = [p for p in placements if p.request_id in prev and p.request_id not in prep.locked]
     kept = sum(1 for p in mine if prev[p.request_id].slot_id == p.slot_id)
     return _weight(prep, placements), len(mine), kept
+
+
+def _some(aim) -> bool:
+    """Is there anything to optimise in this aim (a non-empty list, an expression)?"""
+    return bool(aim) if isinstance(aim, list) else aim is not None
 
 
 def _weight(prep: _Prep, placements: list[Placement]) -> int:
@@ -639,26 +373,29 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2, seed: 
         note("full", full)
 
     # Phase 2: the secondary aims on the meetings placed, which all stay placed (same weight):
-    # first the most previous slots kept, then (keeping those) the most consecutive meetings.
+    # the most previous slots kept, then (keeping those) the earliest slots, then (keeping
+    # both) the most consecutive meetings. A stage that ends early leaves its time to the next.
     budget = min(left(), max(0.5, 0.2 * time_limit))
     keep = {p.request_id: prep.cand[p.request_id] for p in best if p.request_id in prep.cand}
     if budget > 0.1 and keep:
         last = _Cp(prep, keep, exact=True)
-        stay, gaps = last.secondary()
+        stay, early, gaps = last.secondary()
+        aims = [(a, share) for a, share in ((stay, 0.4), (early, 0.4), (gaps, 0.2)) if _some(a)]
         hint = _prev_first(prep, best)
         deadline = time.perf_counter() + budget
-        halfway = deadline - 0.2 * budget if gaps else deadline
-        for aim, until in ((stay, halfway), (gaps, deadline)):
+        for n, (aim, _share) in enumerate(aims):
+            until = deadline - budget * sum(share for _, share in aims[n + 1 :])
             rest = min(until - time.perf_counter(), left())
-            if not aim or rest < 0.1:
+            if rest < 0.1:
                 continue
-            last.m.maximize(sum(aim))
+            total = sum(aim) if isinstance(aim, list) else aim
+            last.m.maximize(total)
             last.hint(hint)
             if last.run(rest, workers, seed, optimize_with_core=True):
                 got = last.placements()
                 if _score(prep, got) >= _score(prep, best):
                     best = hint = got
-                    last.m.add(sum(aim) >= round(last.solver.objective_value))
+                    last.m.add(total >= round(last.solver.objective_value))
             note("phase 2", last)
     best = _filled(prep, best)  # moved meetings may have made room for another request
     optimal = bound is not None and _weight(prep, best) >= bound - 1e-9

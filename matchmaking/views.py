@@ -30,4 +30,5 @@ from matchmaking import (  # noqa: E402,F401 - each registers its routes on bp
     organizer_views,
     profile_views,
     request_views,
+    setup_views,
 )

@@ -17,7 +17,7 @@ from matchmaking import batch, booking, scheduler
 from matchmaking.checker import verify
 from matchmaking.models import MatchBlock, MatchSettings, Meeting, MeetingRequest, ScheduleRun
 from matchmaking.slots import session_slots
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, vi
 from tests.eventday.test_postgres import pg_app, scratch_db  # noqa: F401 - fixtures
 
 
@@ -270,6 +270,58 @@ def test_greedy_fallback_when_cpsat_fails(festival, organizer, world, monkeypatc
     check_written(festival)
 
 
+def _invalid(instance, solver="cpsat"):
+    """A result the checker rejects: every accepted request in the first slot at the first
+    table, claimed as optimal."""
+    first_slot = min(instance.slots, key=lambda s: s.start).id
+    placements = list(instance.locked) + [
+        scheduler.Placement(r.id, first_slot, instance.tables[0])
+        for r in instance.requests
+        if r.id not in {p.request_id for p in instance.locked}
+    ]
+    return scheduler.Result(
+        placements=placements,
+        left_out={},
+        objective=sum(r.weight for r in instance.requests),
+        bound=None,
+        optimal=True,
+        solver=solver,
+        wall_s=0.0,
+        moved=0,
+    )
+
+
+def test_an_invalid_cpsat_schedule_falls_back_to_the_checked_greedy_one(
+    festival, organizer, world, monkeypatch, caplog
+):
+    monkeypatch.setattr(scheduler, "solve", lambda instance, **kw: _invalid(instance))
+    run = batch.run_batch(festival, organizer, time_limit=5)
+    db.session.commit()
+    assert run.solver == "greedy" and not run.optimal
+    assert run.placed >= 3
+    assert "the CP-SAT schedule is invalid" in caplog.text
+    check_written(festival)
+
+
+def test_nothing_is_written_when_no_schedule_passes_the_checker(
+    festival, organizer, world, monkeypatch, caplog
+):
+    before = [(m.id, m.starts_at, m.table_id, m.published) for m in live(festival)]
+    runs_before = db.session.scalar(sa.select(sa.func.count(ScheduleRun.id)))
+    monkeypatch.setattr(scheduler, "solve", lambda instance, **kw: _invalid(instance))
+    monkeypatch.setattr(scheduler, "greedy", lambda instance: _invalid(instance, "greedy"))
+    with pytest.raises(batch.ScheduleError) as err:
+        batch.run_batch(festival, organizer, time_limit=5)
+    assert err.value.message == vi(
+        "No valid schedule could be computed, so nothing was changed. Please try again; if "
+        "it happens again, contact the technical team."
+    )
+    assert "the greedy schedule is invalid" in caplog.text
+    db.session.flush()
+    assert [(m.id, m.starts_at, m.table_id, m.published) for m in live(festival)] == before
+    assert db.session.scalar(sa.select(sa.func.count(ScheduleRun.id))) == runs_before
+
+
 def test_schedule_page_runs_and_publishes(client, auth, festival, organizer, world):
     auth.login(organizer)
     base = f"/f/{festival.slug}/manage/matchmaking/schedule"
@@ -287,6 +339,20 @@ def test_schedule_page_runs_and_publishes(client, auth, festival, organizer, wor
     response = client.post(base + "/publish", data={"publish-csrf_token": token})
     assert response.status_code == 302
     assert batch.draft_count(festival) == 0
+
+
+def test_schedule_page_shows_the_error_when_no_schedule_is_valid(
+    client, auth, festival, organizer, world, monkeypatch
+):
+    monkeypatch.setattr(scheduler, "solve", lambda instance, **kw: _invalid(instance))
+    monkeypatch.setattr(scheduler, "greedy", lambda instance: _invalid(instance, "greedy"))
+    auth.login(organizer)
+    base = f"/f/{festival.slug}/manage/matchmaking/schedule"
+    token = csrf_token(client, base)
+    response = client.post(base + "/run", data={"run-csrf_token": token}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "No valid schedule could be computed" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(ScheduleRun.id))) == 0
 
 
 def test_run_without_sessions_or_tables_leaves_everything_out(festival, organizer, create_profile):

@@ -255,9 +255,36 @@ def test_off_grid_locked_meetings_keep_their_time(world):
     instance, ctx = booking.load_instance(festival)
     slot_id = ctx.off_grid[meeting.id]
     assert ctx.slots[slot_id].start == meeting.starts_at
-    assert all(slot_id in ids for ids in instance.unavailable.values())
+    # Nobody but the meeting's own parties may use its slot.
+    others = [p for p in instance.caps if p not in (a.id, fund.id)]
+    assert others and all(slot_id in instance.unavailable[p] for p in others)
+    assert all(slot_id not in instance.unavailable.get(p, ()) for p in (a.id, fund.id))
     # Instant booking does not overlap it: 9:00–9:30 overlaps 9:00–9:20, next 9:30.
     assert booking.book_instant(accepted(b, fund)).starts_at == local(festival, (9, 30))
+
+
+def test_an_off_grid_locked_meeting_passes_the_checker(world, create_profile):
+    """Its parties are available in their own placeholder slot (they meet there), so the
+    checker accepts the schedules built around it; both parties stay busy there."""
+    from matchmaking import scheduler
+    from matchmaking.checker import verify
+
+    festival, session, tables, fund, (a, b, c, _) = world
+    grid = slots.festival_slots(festival)
+    meeting = booking.create_meeting(accepted(a, fund), grid[0], tables[0].id, published=True)
+    accepted(b, fund)
+    accepted(a, c)
+    accepted(c, b)
+    session.slot_minutes = 30  # the grid changes under a published meeting
+    db.session.flush()
+    instance, ctx = booking.load_instance(festival)
+    placeholder = ctx.off_grid[meeting.id]
+    assert scheduler.Placement(meeting.request_id, placeholder, tables[0].id) in instance.locked
+    for result in (scheduler.solve(instance, time_limit=2.0), scheduler.greedy(instance)):
+        assert verify(instance, result) == []
+        assert len(result.placements) == 4  # the locked one and the three requests
+        there = [p for p in result.placements if p.slot_id == placeholder]
+        assert [p.request_id for p in there] == [meeting.request_id]
 
 
 def test_confirmed_meetings_for_pitch_applications(world):

@@ -60,6 +60,8 @@ def fits(inst: Instance, placed: list[Placement], new: Placement) -> bool:
     own = [inst.fixed_table[p] for p in (r.a, r.b) if p in inst.fixed_table]
     if own and new.table_id not in own:
         return False
+    if not own and new.table_id in inst.fixed_table.values():
+        return False  # a table fixed to someone hosts only their meetings
     for p in (r.a, r.b):
         mine = [q for q in placed if p in (req[q.request_id].a, req[q.request_id].b)]
         if p in inst.caps and len(mine) >= inst.caps[p]:
@@ -71,28 +73,45 @@ def fits(inst: Instance, placed: list[Placement], new: Placement) -> bool:
 
 def brute_force(inst: Instance) -> int:
     """The best weight over every valid schedule (exhaustive; tiny instances only)."""
+    return brute_force_earliest(inst)[0]
+
+
+def start_rank(inst: Instance) -> dict[int, int]:
+    """slot id -> rank of its start among the distinct slot starts (0 = the first)."""
+    starts = sorted({s.start for s in inst.slots})
+    return {s.id: starts.index(s.start) for s in inst.slots}
+
+
+def brute_force_earliest(inst: Instance, only: set[int] | None = None) -> tuple[int, int]:
+    """(best weight, least sum of start ranks of the unlocked meetings among the schedules of
+    that weight), over every valid schedule (exhaustive; tiny instances only). With ``only``,
+    over the schedules that place exactly those requests."""
     locked_ids = {p.request_id for p in inst.locked}
     todo = [r for r in inst.requests if r.id not in locked_ids]
+    if only is not None:
+        todo = [r for r in todo if r.id in only]
     options = [(s.id, t) for s in inst.slots for t in inst.tables]
-    best = 0
+    rank = start_rank(inst)
+    best = (0, 0)  # (weight, -rank sum)
 
-    def go(k: int, placed: list[Placement], weight: int) -> None:
+    def go(k: int, placed: list[Placement], weight: int, ranks: int) -> None:
         nonlocal best
-        if weight + sum(r.weight for r in todo[k:]) <= best:
+        if (weight + sum(r.weight for r in todo[k:]), -ranks) <= best:
             return
         if k == len(todo):
-            best = weight
+            best = (weight, -ranks)
             return
         r = todo[k]
         for sid, t in options:
             p = Placement(r.id, sid, t)
             if fits(inst, placed, p):
-                go(k + 1, [*placed, p], weight + r.weight)
-        go(k + 1, placed, weight)
+                go(k + 1, [*placed, p], weight + r.weight, ranks + rank[sid])
+        if only is None:
+            go(k + 1, placed, weight, ranks)
 
     locked_w = sum(r.weight for r in inst.requests if r.id in locked_ids)
-    go(0, list(inst.locked), locked_w)
-    return best
+    go(0, list(inst.locked), locked_w, 0)
+    return best[0], -best[1]
 
 
 def as_result(inst: Instance, placements: list[Placement]) -> Result:
@@ -123,8 +142,9 @@ def as_result(inst: Instance, placements: list[Placement]) -> Result:
 @st.composite
 def instances(draw, tiny: bool = False, tangled: bool = False) -> Instance:
     """Random instances; ``tiny`` ones for the exhaustive search; ``tangled`` ones have
-    sessions of different slot lengths overlapping in time, few tables and many fixed tables
-    (where the per-instant table count is not enough and tables must be modelled)."""
+    sessions of different slot lengths overlapping in time, few tables, fixed ones among them
+    and locked meetings (which pre-assign shared tables: where the per-instant table count is
+    not enough and tables must be modelled)."""
     n_a = draw(st.integers(2, 3 if tiny else 8))
     n_b = draw(st.integers(2, 3 if tiny else 8))
     side_a = list(range(1, n_a + 1))
@@ -143,9 +163,9 @@ def instances(draw, tiny: bool = False, tangled: bool = False) -> Instance:
             slots.append(Slot(1000 * (sess + 1) + k, minutes(at), minutes(at + length), sess + 1))
     if tiny:
         slots = slots[:4]
-    most = 2 if tiny or tangled else 4
+    most = 2 if tiny else 3 if tangled else 4
     tables = draw(
-        st.lists(st.integers(1, 50), min_size=most if tangled else 1, max_size=most, unique=True)
+        st.lists(st.integers(1, 50), min_size=2 if tangled else 1, max_size=most, unique=True)
     )
     pairs = [(a, b) for a in side_a for b in side_b]
     chosen = draw(
@@ -161,7 +181,7 @@ def instances(draw, tiny: bool = False, tangled: bool = False) -> Instance:
     fixed_people = draw(
         st.lists(
             st.sampled_from(persons),
-            min_size=len(tables) if tangled else 0,
+            min_size=1 if tangled else 0,
             max_size=len(tables),
             unique=True,
         )
@@ -172,7 +192,8 @@ def instances(draw, tiny: bool = False, tangled: bool = False) -> Instance:
     # Locked: a random part of a greedy schedule of a random part of the requests (valid).
     part = draw(st.lists(st.sampled_from(requests), unique=True, max_size=len(requests)))
     done = greedy(dataclasses.replace(inst, requests=part)).placements
-    inst.locked = draw(st.lists(st.sampled_from(done), unique=True)) if done else []
+    least = 1 if tangled else 0
+    inst.locked = draw(st.lists(st.sampled_from(done), min_size=least, unique=True)) if done else []
     # Previous: part of another greedy schedule, plus the odd placement that may not fit at all.
     before = greedy(inst).placements
     kept = draw(st.lists(st.sampled_from(before), unique=True)) if before else []
@@ -262,41 +283,143 @@ def slot(sid: int, start: int, length: int = 20, session: int = 1) -> Slot:
     return Slot(sid, minutes(start), minutes(start + length), session)
 
 
-def test_overlapping_sessions_with_fixed_tables_need_real_tables():
-    """Slot B overlaps A and C (which do not overlap): the per-instant capacity (2 tables)
-    allows a meeting in each, but the fixed tables of A and C leave no table for B."""
+def test_fixed_tables_host_only_their_owners_meetings():
+    """Tables 1 and 2 are fixed to persons 1 and 2, table 3 to nobody. In the one slot,
+    person 1's meeting takes table 1, person 2's table 2, and only one of the three meetings
+    without a fixed-table party finds a seat (table 3): tables 1 and 2 are not theirs."""
     inst = Instance(
-        slots=[slot(1, 0, 20, 1), slot(2, 10, 20, 2), slot(3, 20, 20, 1)],
-        tables=[1, 2],
-        requests=[Request(1, 1, 11, 2), Request(2, 2, 12, 2), Request(3, 3, 13, 1)],
+        slots=[slot(1, 0)],
+        tables=[1, 2, 3],
+        requests=[
+            Request(1, 1, 11, 1),
+            Request(2, 12, 2, 1),
+            Request(3, 3, 13, 2),
+            Request(4, 4, 14, 1),
+            Request(5, 5, 15, 1),
+        ],
         fixed_table={1: 1, 2: 2},
-        unavailable={1: {2, 3}, 2: {1, 2}, 3: {1, 3}},
     )
     assert brute_force(inst) == 4
+    assert lp_bound(inst) == pytest.approx(4)
     for res in (solve(inst, time_limit=2.0, workers=1), greedy(inst)):
         assert_valid(inst, res)
-        assert res.objective == 4
-        assert res.left_out == {3: "full"}
-    assert lp_bound(inst) >= 4 - 1e-6
+        assert set(res.placements) == {Placement(1, 1, 1), Placement(2, 1, 2), Placement(3, 1, 3)}
+        assert res.left_out == {4: "full", 5: "full"}
+    # Instant booking: a stranger never gets a fixed table, even a free one.
+    free = dataclasses.replace(inst, locked=[Placement(3, 1, 3)])
+    assert earliest(free, inst.requests[3]) is None
+    assert earliest(free, inst.requests[0]) == Placement(1, 1, 1)
 
 
-def test_a_locked_meeting_overlapping_part_of_a_slot_group_needs_real_tables():
-    """Slots 2 and 3 overlap only each other, but the locked meeting in slot 1 overlaps
-    slot 2 alone: table 1 is free in slot 3, not in slot 2, so the two tables of the group
-    cannot seat a meeting in slot 2 and one fixed to table 2 in slot 3."""
+def test_a_meeting_of_two_table_owners_takes_either_table():
+    """Persons 1 and 2 both own a table. A locked meeting of two others sits at table 1 in
+    slot 1 (placed before the table was fixed: the checker lets a given placement be), so
+    the meeting of 1 and 2 takes table 2 there; the meeting of 3, who owns no table, takes
+    the shared table 3, and the one of 4 finds no table left."""
     inst = Instance(
-        slots=[slot(1, 0, 10, 1), slot(2, 5, 20, 2), slot(3, 10, 20, 3)],
-        tables=[1, 2],
-        requests=[Request(1, 1, 11, 1), Request(2, 2, 12, 2), Request(3, 3, 13, 1)],
-        fixed_table={3: 2},
-        unavailable={2: {1, 3}, 3: {1, 2}},
+        slots=[slot(1, 0), slot(2, 20)],
+        tables=[1, 2, 3],
+        requests=[
+            Request(1, 5, 15, 1),
+            Request(2, 1, 2, 3),
+            Request(3, 3, 13, 2),
+            Request(4, 4, 14, 1),
+        ],
+        fixed_table={1: 1, 2: 2},
+        unavailable={1: {2}, 2: {2}, 3: {2}, 4: {2}},
         locked=[Placement(1, 1, 1)],
     )
-    assert brute_force(inst) == 3
+    assert brute_force(inst) == 6
+    assert lp_bound(inst) == pytest.approx(6)
     for res in (solve(inst, time_limit=2.0, workers=1), greedy(inst)):
         assert_valid(inst, res)
-        assert res.objective == 3
-        assert res.left_out == {3: "full"}
+        assert set(res.placements) == {Placement(1, 1, 1), Placement(2, 1, 2), Placement(3, 1, 3)}
+        assert res.left_out == {4: "full"}
+
+
+def test_locked_meetings_pinning_shared_tables_across_overlaps_need_real_tables():
+    """Slot B overlaps A and C, which do not overlap each other. A locked meeting holds
+    table 1 next to A (not B), another table 2 next to C (not B): the per-instant count
+    (two tables for A+B and for B+C) allows a meeting in each of A, B, C, but A must take
+    table 2 and C table 1, leaving B none."""
+    inst = Instance(
+        slots=[
+            slot(1, 0, 6, 1),  # the first locked meeting, overlapping A only
+            slot(2, 0, 10, 2),  # A
+            slot(3, 6, 10, 3),  # B
+            slot(4, 12, 10, 4),  # C
+            slot(5, 20, 10, 5),  # the second locked meeting, overlapping C only
+        ],
+        tables=[1, 2],
+        requests=[
+            Request(1, 1, 11, 1),
+            Request(2, 2, 12, 1),
+            Request(3, 3, 13, 1),  # A only
+            Request(4, 4, 14, 2),  # B only
+            Request(5, 5, 15, 1),  # C only
+        ],
+        unavailable={
+            3: {1, 3, 4, 5},
+            4: {1, 2, 4, 5},
+            5: {1, 2, 3, 5},
+        },
+        locked=[Placement(1, 1, 1), Placement(2, 5, 2)],
+    )
+    assert brute_force(inst) == 5
+    for res in (solve(inst, time_limit=2.0, workers=1), greedy(inst)):
+        assert_valid(inst, res)
+        assert res.objective == 5
+        assert len(res.left_out) == 1 and set(res.left_out.values()) == {"full"}
+    assert lp_bound(inst) >= 5 - 1e-6
+
+
+def test_solve_prefers_earlier_slots_among_equal_weights():
+    """Three free slots, two tables, four requests of four different pairs: every schedule
+    placing all four has the same weight; the earliest one fills slot 1, then slot 2."""
+    inst = Instance(
+        slots=[slot(1, 0), slot(2, 20), slot(3, 40)],
+        tables=[1, 2],
+        requests=[Request(i, i, 10 + i, 1) for i in range(1, 5)],
+        unavailable={4: {1}},  # greedy's scarcest-first order would not matter either
+    )
+    res = solve(inst, time_limit=2.0, workers=1)
+    assert_valid(inst, res)
+    assert res.objective == 4
+    assert sorted(p.slot_id for p in res.placements) == [1, 1, 2, 2]
+    assert brute_force_earliest(inst) == (4, 2)
+
+
+def test_solve_moves_meetings_early_after_the_weight_is_fixed():
+    """Previous placements that can no longer stay (their slot is gone for a party) do not
+    keep the schedule late: the meetings go to the earliest slots once the weight is fixed."""
+    inst = Instance(
+        slots=[slot(1, 0), slot(2, 20), slot(3, 40), slot(4, 60)],
+        tables=[1],
+        requests=[Request(1, 1, 11, 2), Request(2, 2, 12, 2), Request(3, 1, 12, 1)],
+        unavailable={11: {3}, 12: {4}},
+        previous={1: Placement(1, 3, 1), 2: Placement(2, 4, 1)},
+    )
+    res = solve(inst, time_limit=2.0, workers=1)
+    assert_valid(inst, res)
+    assert res.objective == 5
+    assert sorted(p.slot_id for p in res.placements) == [1, 2, 3]
+
+
+@settings(max_examples=100, deadline=None)
+@given(instances(tiny=True))
+def test_solve_takes_the_earliest_slots_for_the_requests_it_places(inst):
+    """The weight is the best there is; for the requests chosen, the slots are the earliest
+    (the secondary aims work on the chosen requests: another set of the same weight that could
+    sit earlier is not looked for)."""
+    inst.previous = {}  # kept previous slots come first; without them, earliness
+    res = solve(inst, time_limit=2.0, workers=1)
+    assert_valid(inst, res)
+    rank = start_rank(inst)
+    locked = set(inst.locked)
+    ranks = sum(rank[p.slot_id] for p in res.placements if p not in locked)
+    assert res.objective == brute_force_earliest(inst)[0]
+    placed = {p.request_id for p in res.placements if p not in locked}
+    assert (res.objective, ranks) == brute_force_earliest(inst, only=placed)
 
 
 def checker_case() -> tuple[Instance, Result]:
@@ -369,6 +492,33 @@ def test_checker_reports_each_broken_rule(placements, changes, expected):
     broken = dataclasses.replace(res, placements=[Placement(*p) for p in placements], **changes)
     problems = verify(inst, broken)
     assert any(expected in p for p in problems), problems
+
+
+def test_checker_reports_a_stranger_at_a_fixed_table():
+    """Table 1 is fixed to person 1, who has no meeting: a meeting of two others there is
+    invalid, although every other rule holds (the old rule only checked fixed-table
+    persons' own meetings)."""
+    inst = Instance(
+        slots=[slot(1, 0)],
+        tables=[1, 2],
+        requests=[Request(1, 2, 12, 1)],
+        fixed_table={1: 1},
+    )
+    res = as_result(inst, [Placement(1, 1, 1)])
+    problems = verify(inst, res)
+    assert any("table 1, which is fixed to person(s) [1]" in p for p in problems), problems
+    assert verify(inst, as_result(inst, [Placement(1, 1, 2)])) == []
+    # Given (locked) placements are only checked to be kept: one made before the table was
+    # fixed stays acceptable; with the shared table 2 locked, a stranger has no table left
+    # (table 1, free, is not theirs).
+    locked = dataclasses.replace(inst, locked=[Placement(1, 1, 1)])
+    assert verify(locked, as_result(locked, [Placement(1, 1, 1)])) == []
+    crowded = dataclasses.replace(
+        inst, requests=[*inst.requests, Request(2, 3, 13, 1)], locked=[Placement(1, 1, 2)]
+    )
+    res = as_result(crowded, [Placement(1, 1, 2)])
+    assert res.left_out == {2: "locked_conflict"}
+    assert verify(crowded, res) == []
 
 
 def test_checker_reports_a_cap_exceeded():
