@@ -25,6 +25,7 @@ from eventday.permissions import can_manage
 from matchmaking import profiles, recommend, taxonomy
 from matchmaking.models import PRIORITIES, SEEKER_KINDS, MatchProfile
 from matchmaking.profiles import ProfileData, ProfileError
+from matchmaking.requests import MESSAGE_MAX
 from matchmaking.util import get_or_404
 from matchmaking.views import bp, festival_or_404
 
@@ -353,6 +354,7 @@ def profile(slug: str, profile_id: int):
         open=profiles.accepting_profiles(festival, settings),
         request_url=url_for("matchmaking.send_request", slug=festival.slug, profile_id=person.id),
         priority_labels=PRIORITY_LABELS,
+        message_max=MESSAGE_MAX,
     )
 
 

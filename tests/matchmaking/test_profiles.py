@@ -419,10 +419,9 @@ def test_profile_page_offers_a_request(client, auth, mm_festival, create_profile
     auth.login(fund.user)
     html = client.get(url(festival, f"people/{startup.id}")).get_data(as_text=True)
     assert 'data-reason="sectors"' in html  # why these two might meet
-    # The form posts to the requests' endpoint when it exists, else says requests open soon.
-    assert ('id="mm-request-form"' in html) != ('id="mm-request-unavailable"' in html)
-    if 'id="mm-request-form"' in html:
-        assert 'name="priority" value="must"' in html and 'name="message"' in html
+    # The form posts to the requests' endpoint, with the message limit the server enforces.
+    assert f'action="/f/{festival.slug}/matchmaking/people/{startup.id}/request"' in html
+    assert 'name="priority" value="must"' in html and 'maxlength="1000"' in html
     request_between(fund, startup)
     html = client.get(url(festival, f"people/{startup.id}")).get_data(as_text=True)
     assert 'id="mm-request-live" data-state="pending"' in html
