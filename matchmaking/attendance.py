@@ -21,7 +21,7 @@ from eventday.festivals.models import Festival
 from eventday.i18n import LOCAL_TZ
 from eventday.permissions import has_festival_role
 from matchmaking.models import MatchProfile, MatchSession, MatchTable, Meeting, MeetingSeat
-from ticketing import codes, signing
+from ticketing import operations as ticketing_ops
 from ticketing.models import Ticket
 
 ERRORS = {
@@ -120,34 +120,11 @@ def mark(
 
 
 def resolve_ticket(festival: Festival, raw: str) -> Ticket:
-    """The ticket a typed short code or a scanned QR text names, at this festival (the same
-    decoding as the gates: ``ticketing.signing`` for QR texts, short codes per festival)."""
-    text = (raw or "").strip()
-    if not text:
-        raise AttendanceError("no_code")
-    if text.upper().startswith("EDT") and ":" in text:
-        try:
-            claims = signing.verify_for_festival(text, festival)
-        except signing.TicketCodeError as exc:
-            if exc.reason in ("festival", "unknown_key"):
-                raise AttendanceError("other_festival") from exc
-            raise AttendanceError("unknown_ticket") from exc
-        ticket = db.session.get(Ticket, claims.ticket_id)
-        if ticket is None:
-            raise AttendanceError("unknown_ticket")
-        if ticket.festival_id != festival.id:
-            raise AttendanceError("other_festival")
-        return ticket
-    code = codes.normalize_code(text)
-    if len(code) != 8:
-        raise AttendanceError("unknown_ticket")
-    tickets = list(db.session.scalars(sa.select(Ticket).where(Ticket.short_code == code)))
-    here = [t for t in tickets if t.festival_id == festival.id]
-    if here:
-        return here[0]
-    if tickets:
-        raise AttendanceError("other_festival")
-    raise AttendanceError("unknown_ticket")
+    """The ticket a typed short code or a scanned QR text names, at this festival."""
+    try:
+        return ticketing_ops.find_ticket(festival, raw)
+    except ticketing_ops.TicketNotFound as exc:
+        raise AttendanceError(exc.reason) from exc
 
 
 def profile_of_ticket(festival: Festival, ticket: Ticket) -> MatchProfile:

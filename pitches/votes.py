@@ -13,7 +13,7 @@ from eventday.extensions import db
 from eventday.festivals.models import Festival
 from pitches.models import AudienceVote, PitchApplication, PitchCall
 from pitches.stage import published_items
-from ticketing import codes, signing
+from ticketing import operations as ticketing_ops
 from ticketing.checkin.models import Scan
 from ticketing.models import Ticket
 
@@ -56,31 +56,13 @@ def candidates(festival: Festival) -> list[PitchApplication]:
 
 def resolve_ticket(festival: Festival, raw: str) -> Ticket:
     """The ticket a typed short code or a scanned QR text names, at this festival."""
-    text = (raw or "").strip()
-    if not text:
-        raise VoteError("no_code")
-    if text.upper().startswith("EDT") and ":" in text:
-        try:
-            claims = signing.verify_for_festival(text, festival)
-        except signing.TicketCodeError as exc:
-            if exc.reason in ("festival", "unknown_key"):
-                raise VoteError("other_festival") from exc
-            raise VoteError("unknown_ticket") from exc
-        ticket = db.session.get(Ticket, claims.ticket_id)
-        if ticket is None:
-            raise VoteError("unknown_ticket")
-        if ticket.festival_id != festival.id:
-            raise VoteError("other_festival")
-        return ticket
-    code = codes.normalize_code(text)
-    if len(code) != 8:
-        raise VoteError("unknown_ticket")
-    ticket = db.session.scalar(
-        sa.select(Ticket).where(Ticket.festival_id == festival.id, Ticket.short_code == code)
-    )
-    if ticket is None:
-        raise VoteError("unknown_ticket")
-    return ticket
+    try:
+        return ticketing_ops.find_ticket(festival, raw)
+    except ticketing_ops.TicketNotFound as exc:
+        # Anyone may vote: a typed code is not confirmed to exist at another festival (codes
+        # can be guessed; a signed QR cannot).
+        guessable = exc.reason == "other_festival" and not exc.signed
+        raise VoteError("unknown_ticket" if guessable else exc.reason) from exc
 
 
 def checked_in(festival: Festival, ticket: Ticket) -> bool:

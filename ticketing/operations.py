@@ -83,6 +83,16 @@ class OfferNotAvailable(TicketingError):
     pass
 
 
+class TicketNotFound(TicketingError):
+    """A typed or scanned code names no ticket here: ``reason`` is ``no_code``,
+    ``unknown_ticket`` or ``other_festival``; ``signed`` tells a QR text from a typed code."""
+
+    def __init__(self, reason: str, signed: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.signed = signed
+
+
 # --------------------------------------------------------------------------- data
 
 
@@ -117,6 +127,41 @@ class OrderRequest:
     # Gate staff took the money in cash now: the order is paid at once, no payment mail.
     cash_received_by: int | None = None
     extra: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- finding a ticket
+
+
+def find_ticket(festival: Festival, raw: str | None) -> Ticket:
+    """The ticket a typed short code or a scanned QR text names, at this festival — the same
+    decoding as the gates (``signing`` for QR texts, short codes per festival). Raises
+    ``TicketNotFound`` saying whether the code is empty, unknown or another festival's."""
+    from ticketing import signing
+
+    text = (raw or "").strip()
+    if not text:
+        raise TicketNotFound("no_code")
+    if text.upper().startswith("EDT") and ":" in text:
+        try:
+            claims = signing.verify_for_festival(text, festival)
+        except signing.TicketCodeError as exc:
+            other = exc.reason in ("festival", "unknown_key")
+            reason = "other_festival" if other else "unknown_ticket"
+            raise TicketNotFound(reason, signed=True) from exc
+        ticket = db.session.get(Ticket, claims.ticket_id)
+        if ticket is None:
+            raise TicketNotFound("unknown_ticket", signed=True)
+        if ticket.festival_id != festival.id:
+            raise TicketNotFound("other_festival", signed=True)
+        return ticket
+    code = codes.normalize_code(text)
+    if len(code) != 8:
+        raise TicketNotFound("unknown_ticket")
+    tickets = list(db.session.scalars(sa.select(Ticket).where(Ticket.short_code == code)))
+    here = [t for t in tickets if t.festival_id == festival.id]
+    if here:
+        return here[0]
+    raise TicketNotFound("other_festival" if tickets else "unknown_ticket")
 
 
 # --------------------------------------------------------------------------- settings
