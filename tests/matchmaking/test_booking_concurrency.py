@@ -29,11 +29,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import QueuePool
 
-from eventday import create_app
 from eventday.db import utcnow
 from eventday.extensions import db
 from eventday.i18n import LOCAL_TZ
-from tests.conftest import PASSWORD, base_config, require_postgres
+from tests.conftest import PASSWORD
+from tests.scratch_db import scratch_app
 
 pytestmark = [pytest.mark.postgres, pytest.mark.committing]
 
@@ -45,37 +45,9 @@ INDEXES = ("uq_meeting_seats_person_start", "uq_meetings_table_start")
 @pytest.fixture(scope="module")
 def race_app(tmp_path_factory):
     """An app on its own new database next to the test database; dropped afterwards."""
-    url = sa.engine.make_url(require_postgres())
-    name = f"eventday_mm_race_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        config = base_config(
-            tmp_path_factory.mktemp("mm-race"),
-            url.set(database=name).render_as_string(hide_password=False),
-        )
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "poolclass": QueuePool,
-            "pool_size": RACERS + 3,
-            "max_overflow": 0,
-            "pool_timeout": 60,
-        }
-        app = create_app(config)
-        with app.app_context():
-            db.create_all()
-            from eventday.areas.operations import import_bundled
-
-            import_bundled()
-            db.session.commit()
+    pool = {"poolclass": QueuePool, "pool_size": RACERS + 3, "max_overflow": 0, "pool_timeout": 60}
+    with scratch_app(tmp_path_factory.mktemp("mm-race"), "mm_race", pool) as app:
         yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _investor_with_one_free_slot(app) -> dict:

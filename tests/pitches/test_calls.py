@@ -893,45 +893,13 @@ RACERS = 8
 @pytest.fixture(scope="module")
 def race_app(tmp_path_factory):
     """An app on its own new PostgreSQL database (dropped afterwards), so threads commit."""
-    import uuid
+    from sqlalchemy.pool import QueuePool
 
-    from sqlalchemy.pool import NullPool, QueuePool
+    from tests.scratch_db import scratch_app
 
-    from eventday import create_app
-    from tests.conftest import base_config, require_postgres
-
-    url = sa.engine.make_url(require_postgres())
-    name = f"eventday_pitch_race_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(
-        url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
-    )
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        config = base_config(
-            tmp_path_factory.mktemp("pitch-race"),
-            url.set(database=name).render_as_string(hide_password=False),
-        )
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "poolclass": QueuePool,
-            "pool_size": RACERS + 2,
-            "max_overflow": 0,
-        }
-        app = create_app(config)
-        with app.app_context():
-            db.create_all()
-            from eventday.areas.operations import import_bundled
-
-            import_bundled()
-            db.session.commit()
+    pool = {"poolclass": QueuePool, "pool_size": RACERS + 2, "max_overflow": 0}
+    with scratch_app(tmp_path_factory.mktemp("pitch-race"), "pitch_race", pool) as app:
         yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _race(app, monkeypatch, *, lock: bool) -> tuple[collections.Counter, int]:

@@ -37,13 +37,13 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool, QueuePool
+from sqlalchemy.pool import QueuePool
 
-from eventday import create_app
 from eventday.db import utcnow
 from eventday.extensions import db
 from eventday.i18n import LOCAL_TZ
-from tests.conftest import PASSWORD, base_config, require_postgres
+from tests.conftest import PASSWORD
+from tests.scratch_db import free_connections, scratch_app
 
 pytestmark = [pytest.mark.postgres, pytest.mark.committing]
 
@@ -53,68 +53,32 @@ CONNECTION_MARGIN = 12  # left free for the test's own reads and anything else o
 MIN_CONNECTIONS = 20
 
 
-def _free_connections(admin_url) -> int:
-    engine = sa.create_engine(admin_url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            limit = int(conn.execute(sa.text("SHOW max_connections")).scalar_one())
-            used = conn.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                )
-            ).scalar_one()
-    finally:
-        engine.dispose()
-    return limit - used - CONNECTION_MARGIN
-
-
 @pytest.fixture(scope="module")
 def race_app(tmp_path_factory):
     """An app on its own new database next to the test database; dropped afterwards."""
-    url = sa.engine.make_url(require_postgres())
-    name = f"eventday_checkin_race_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        free = _free_connections(url.set(database="postgres"))
-        if free < MIN_CONNECTIONS:
-            pytest.fail(f"only {free} PostgreSQL connections free: too few for a real race")
-        connections = min(SCANS, free)
-        # The lean scan path keeps connections of its own: a share of what is free, the
-        # rest for the SQLAlchemy pool (the ORM scans, and the view the lean path hands to).
-        lean = max(MIN_CONNECTIONS, min(SCANS, free) // 3)
-        connections = min(SCANS, free - lean)
-        if connections < MIN_CONNECTIONS:
-            pytest.fail(f"only {free} PostgreSQL connections free: too few for a real race")
-        engine_options = {
-            "poolclass": QueuePool,
-            "pool_size": connections,
-            "max_overflow": 0,
-            "pool_timeout": 120,
-        }
-        config = base_config(
-            tmp_path_factory.mktemp("checkin-race"),
-            url.set(database=name).render_as_string(hide_password=False),
-        )
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
-        config["CHECKIN_FAST_PATH_CONNECTIONS"] = lean
-        app = create_app(config)
-        app.config["RACE_CONNECTIONS"] = connections
-        with app.app_context():
-            db.create_all()
-            from eventday.areas.operations import import_bundled
-
-            import_bundled()
-            db.session.commit()
+    free = free_connections(CONNECTION_MARGIN)
+    if free < MIN_CONNECTIONS:
+        pytest.fail(f"only {free} PostgreSQL connections free: too few for a real race")
+    # The lean scan path keeps connections of its own: a share of what is free, the
+    # rest for the SQLAlchemy pool (the ORM scans, and the view the lean path hands to).
+    lean = max(MIN_CONNECTIONS, min(SCANS, free) // 3)
+    connections = min(SCANS, free - lean)
+    if connections < MIN_CONNECTIONS:
+        pytest.fail(f"only {free} PostgreSQL connections free: too few for a real race")
+    pool = {
+        "poolclass": QueuePool,
+        "pool_size": connections,
+        "max_overflow": 0,
+        "pool_timeout": 120,
+    }
+    with scratch_app(
+        tmp_path_factory.mktemp("checkin-race"),
+        "checkin_race",
+        pool,
+        CHECKIN_FAST_PATH_CONNECTIONS=lean,
+        RACE_CONNECTIONS=connections,
+    ) as app:
         yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _one_ticket_at_the_gate(app) -> dict:

@@ -19,9 +19,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from eventday import create_app
 from eventday.extensions import db
-from tests.conftest import PASSWORD, base_config, require_postgres
+from tests.conftest import PASSWORD
+from tests.scratch_db import scratch_app
 
 pytestmark = [pytest.mark.postgres, pytest.mark.committing]
 
@@ -37,32 +37,8 @@ def race_app(tmp_path_factory):
     NullPool: each racing thread opens its own connection, so all 50 really run at once
     (the default pool of 5 + 10 would queue them in Python instead of in PostgreSQL).
     """
-    url = sa.engine.make_url(require_postgres())
-    name = f"eventday_race_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        config = base_config(
-            tmp_path_factory.mktemp("race"),
-            url.set(database=name).render_as_string(hide_password=False),
-        )
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"poolclass": NullPool}
-        app = create_app(config)
-        with app.app_context():
-            db.create_all()
-            from eventday.areas.operations import import_bundled
-
-            import_bundled()
-            db.session.commit()
+    with scratch_app(tmp_path_factory.mktemp("race"), "race", {"poolclass": NullPool}) as app:
         yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _ticket_type_on_sale(app) -> tuple[int, int]:
